@@ -1,0 +1,294 @@
+//! Validated domain types of netloom.
+//!
+//! A [`Topology`] is what a topology file means once it has been parsed and
+//! checked: a lab name, a map of [`Node`]s and a list of [`Link`]s between
+//! [`Endpoint`]s. Every value here is valid by construction of the parser
+//! (`netloom-spec`); the planner (`netloom-plan`) takes these values as
+//! given. Identifiers are newtypes ([`LabName`], [`NodeName`], [`IfName`])
+//! whose constructors enforce the naming rules that keep kernel object names
+//! short and unambiguous.
+//!
+//! This crate has no I/O and no dependencies beyond serde and schemars.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why an identifier was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("{what} must not be empty")]
+    Empty { what: &'static str },
+    #[error("{what} `{value}` is longer than {max} characters")]
+    TooLong {
+        what: &'static str,
+        value: String,
+        max: usize,
+    },
+    #[error("{what} `{value}` contains `{ch}`; allowed are {allowed}")]
+    BadChar {
+        what: &'static str,
+        value: String,
+        ch: char,
+        allowed: &'static str,
+    },
+    #[error("{what} `{value}` must start with a letter or a digit")]
+    BadStart { what: &'static str, value: String },
+}
+
+fn check_name(
+    what: &'static str,
+    value: &str,
+    max: usize,
+    allowed: &'static str,
+    ok: impl Fn(char) -> bool,
+) -> Result<(), NameError> {
+    if value.is_empty() {
+        return Err(NameError::Empty { what });
+    }
+    if value.chars().count() > max {
+        return Err(NameError::TooLong {
+            what,
+            value: value.to_string(),
+            max,
+        });
+    }
+    if let Some(ch) = value.chars().find(|c| !ok(*c)) {
+        return Err(NameError::BadChar {
+            what,
+            value: value.to_string(),
+            ch,
+            allowed,
+        });
+    }
+    if !value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(NameError::BadStart {
+            what,
+            value: value.to_string(),
+        });
+    }
+    Ok(())
+}
+
+macro_rules! name_type {
+    ($(#[$m:meta])* $ty:ident, $what:literal, $max:expr, $allowed:literal, $ok:expr) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $ty(String);
+
+        impl $ty {
+            /// Longest accepted value, in characters.
+            pub const MAX_LEN: usize = $max;
+
+            pub fn new(value: impl Into<String>) -> Result<Self, NameError> {
+                let value = value.into();
+                check_name($what, &value, $max, $allowed, $ok)?;
+                Ok(Self(value))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = NameError;
+            fn try_from(value: String) -> Result<Self, NameError> {
+                Self::new(value)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(value: $ty) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $ty {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+name_type!(
+    /// A lab's name. It is part of every kernel object name netloom makes,
+    /// so it is short and has no `.` (the separator between lab and node).
+    LabName,
+    "lab name",
+    32,
+    "letters, digits, `-` and `_`",
+    |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_'
+);
+
+name_type!(
+    /// A node's name, unique within its lab.
+    NodeName,
+    "node name",
+    32,
+    "letters, digits, `-`, `_` and `.`",
+    |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'
+);
+
+name_type!(
+    /// A network interface name inside a node (Linux allows 15 bytes).
+    IfName,
+    "interface name",
+    15,
+    "letters, digits, `-`, `_` and `.`",
+    |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'
+);
+
+/// What a node is. Each kind has its own planning module in `netloom-plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    /// FRR routing daemons in their own network namespace.
+    Router,
+    /// A Linux bridge in its own network namespace.
+    Switch,
+    /// A plain network namespace whose `exec` commands run at deploy.
+    Host,
+}
+
+impl NodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Router => "router",
+            NodeKind::Switch => "switch",
+            NodeKind::Host => "host",
+        }
+    }
+}
+
+impl fmt::Display for NodeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The FRR daemons netloom knows how to start, in start order.
+pub const FRR_DAEMONS: &[&str] = &[
+    "zebra", "mgmtd", "staticd", "bgpd", "ospfd", "ospf6d", "ripd", "ripngd", "isisd", "pimd",
+    "ldpd", "nhrpd", "eigrpd", "babeld", "sharpd", "pbrd", "bfdd", "fabricd", "vrrpd", "pathd",
+];
+
+/// A router's FRR configuration as the file gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrrConfig {
+    /// Integrated configuration (`frr.conf`) text, if any.
+    pub config: Option<String>,
+    /// Where the configuration came from, for messages (`r1/frr.conf`,
+    /// `inline`, `bind r1/frr.conf`).
+    pub config_origin: Option<String>,
+    /// Daemons requested by a `daemons` file (`bgpd=yes`), if one was bound.
+    pub daemons: Option<Vec<String>>,
+}
+
+/// A bind mount as the file gave it (`host:container[:mode]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bind {
+    /// Host path, resolved against the topology file's directory.
+    pub host: String,
+    pub container: String,
+    pub mode: Option<String>,
+}
+
+/// One device of a lab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub name: NodeName,
+    pub kind: NodeKind,
+    /// Recorded only: locally FRR nodes use the machine's FRR and hosts are
+    /// plain namespaces.
+    pub image: Option<String>,
+    /// Routers only.
+    pub frr: Option<FrrConfig>,
+    /// Shell commands run in order inside the node at deploy.
+    pub exec: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub binds: Vec<Bind>,
+}
+
+/// One end of a link.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub node: NodeName,
+    pub iface: IfName,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.node, self.iface)
+    }
+}
+
+/// A point-to-point link between two endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub a: Endpoint,
+    pub b: Endpoint,
+    pub mtu: Option<u32>,
+}
+
+/// A validated lab description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topology {
+    pub name: LabName,
+    /// Nodes by name, in name order.
+    pub nodes: BTreeMap<NodeName, Node>,
+    pub links: Vec<Link>,
+    /// The file this came from, if any (absolute path).
+    pub source: Option<String>,
+}
+
+impl Topology {
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(LabName::new("lab-1_a").is_ok());
+        assert!(matches!(
+            LabName::new("a.b"),
+            Err(NameError::BadChar { ch: '.', .. })
+        ));
+        assert!(matches!(LabName::new(""), Err(NameError::Empty { .. })));
+        assert!(matches!(
+            LabName::new("-x"),
+            Err(NameError::BadStart { .. })
+        ));
+        assert!(matches!(
+            IfName::new("a234567890123456"),
+            Err(NameError::TooLong { .. })
+        ));
+        assert!(IfName::new("eth1").is_ok());
+        assert!(NodeName::new("r1.core").is_ok());
+    }
+
+    #[test]
+    fn names_roundtrip_through_serde() {
+        let n: NodeName = serde_json::from_str("\"r1\"").unwrap();
+        assert_eq!(n.as_str(), "r1");
+        assert!(serde_json::from_str::<NodeName>("\"r 1\"").is_err());
+    }
+}

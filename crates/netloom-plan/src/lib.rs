@@ -1,0 +1,503 @@
+//! The pure planner: [`Topology`] in, [`Plan`] and [`Step`]s out.
+//!
+//! [`plan`] decides every name the kernel will see (namespace names, the
+//! FRR pathspace, the bridge), which FRR daemons each router runs and with
+//! what configuration, and which sysctls apply. [`Plan::phases`] turns a plan
+//! into ordered [`Phase`]s of independent [`Step`]s that an executor applies
+//! (steps of one phase may run in parallel). Every step has an inverse
+//! ([`Step::inverse`]) so a failed deploy can be undone in reverse.
+//!
+//! No I/O, no clock, no randomness: the same topology and options always give
+//! the same plan. The ownership mark of every kernel object is its name:
+//! `{prefix}-{lab}.{node}` for namespaces and FRR pathspaces (see
+//! [`netns_name`] and [`parse_netns_name`]).
+
+use netloom_model::{IfName, LabName, NodeKind, NodeName, Topology};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+mod frr;
+
+pub use frr::{daemons_for_config, render_frr_config};
+
+/// The name of the bridge inside every switch namespace.
+pub const SWITCH_BRIDGE: &str = "br0";
+
+/// Default ownership prefix of kernel objects.
+pub const DEFAULT_PREFIX: &str = "nl";
+
+/// Errors of the planner.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("ownership prefix `{0}` must be 1-8 lowercase letters or digits")]
+    BadPrefix(String),
+    #[error("link {index} names node `{node}`, which is not in the topology")]
+    MissingNode { index: usize, node: String },
+}
+
+/// Options that do not come from the topology file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanOptions {
+    /// Prefix of every kernel object name (the ownership mark).
+    pub prefix: String,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            prefix: DEFAULT_PREFIX.to_string(),
+        }
+    }
+}
+
+/// Checks an ownership prefix.
+pub fn check_prefix(prefix: &str) -> Result<(), PlanError> {
+    let ok = !prefix.is_empty()
+        && prefix.len() <= 8
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(PlanError::BadPrefix(prefix.to_string()))
+    }
+}
+
+/// The namespace (and FRR pathspace) name of a node: `{prefix}-{lab}.{node}`.
+pub fn netns_name(prefix: &str, lab: &str, node: &str) -> String {
+    format!("{prefix}-{lab}.{node}")
+}
+
+/// The inverse of [`netns_name`]: `(lab, node)` when `name` carries `prefix`.
+pub fn parse_netns_name<'a>(prefix: &str, name: &'a str) -> Option<(&'a str, &'a str)> {
+    let rest = name.strip_prefix(prefix)?.strip_prefix('-')?;
+    let (lab, node) = rest.split_once('.')?;
+    if lab.is_empty() || node.is_empty() {
+        return None;
+    }
+    Some((lab, node))
+}
+
+/// How FRR runs on one router.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrrPlan {
+    /// FRR pathspace (`-N`), equal to the namespace name.
+    pub pathspace: String,
+    /// Daemons to start, in start order; always begins with zebra.
+    pub daemons: Vec<String>,
+    /// Integrated configuration applied after the daemons start.
+    pub config: String,
+}
+
+/// Everything decided about one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodePlan {
+    pub name: NodeName,
+    pub kind: NodeKind,
+    pub netns: String,
+    /// Switches: the bridge and its ports.
+    pub bridge: Option<String>,
+    pub ports: Vec<IfName>,
+    pub frr: Option<FrrPlan>,
+    pub exec: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub sysctls: Vec<(String, String)>,
+    /// Interfaces of this node, in link order.
+    pub interfaces: Vec<IfName>,
+}
+
+/// One end of a planned link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkEnd {
+    pub node: NodeName,
+    pub netns: String,
+    pub iface: IfName,
+}
+
+/// How a link is realised. Only veth pairs exist so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkPlan {
+    pub a: LinkEnd,
+    pub b: LinkEnd,
+    pub mtu: Option<u32>,
+}
+
+/// The complete, deterministic description of a deployed lab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub lab: LabName,
+    pub prefix: String,
+    pub nodes: Vec<NodePlan>,
+    pub links: Vec<LinkPlan>,
+}
+
+/// One executor operation. Names are final kernel names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Step {
+    /// Create the namespace and bring `lo` up in it.
+    CreateNetns {
+        node: NodeName,
+        netns: String,
+    },
+    /// Kill every process in the namespace, then delete it.
+    DeleteNetns {
+        node: NodeName,
+        netns: String,
+    },
+    /// Create a bridge (up, STP off) in a switch's namespace.
+    CreateBridge {
+        node: NodeName,
+        netns: String,
+        bridge: String,
+    },
+    DeleteBridge {
+        node: NodeName,
+        netns: String,
+        bridge: String,
+    },
+    /// Create a veth pair whose ends live in two namespaces, both up.
+    CreateVeth {
+        a: LinkEnd,
+        b: LinkEnd,
+        mtu: Option<u32>,
+    },
+    DeleteVeth {
+        a: LinkEnd,
+    },
+    /// Enslave an interface to a bridge.
+    AttachPort {
+        node: NodeName,
+        netns: String,
+        bridge: String,
+        port: IfName,
+    },
+    DetachPort {
+        node: NodeName,
+        netns: String,
+        port: IfName,
+    },
+    /// Write a sysctl inside a namespace (`net.ipv4.ip_forward`).
+    Sysctl {
+        node: NodeName,
+        netns: String,
+        key: String,
+        value: String,
+    },
+    /// Start FRR daemons in the namespace and apply the configuration.
+    StartFrr {
+        node: NodeName,
+        netns: String,
+        frr: FrrPlan,
+    },
+    /// Stop the FRR daemons and remove their files.
+    StopFrr {
+        node: NodeName,
+        netns: String,
+        pathspace: String,
+    },
+    /// Run shell commands in order inside the namespace; stop at the first
+    /// that fails.
+    RunExec {
+        node: NodeName,
+        netns: String,
+        commands: Vec<String>,
+        env: BTreeMap<String, String>,
+    },
+}
+
+impl Step {
+    /// The node this step acts on (for links: the `a` end).
+    pub fn node(&self) -> &NodeName {
+        match self {
+            Step::CreateNetns { node, .. }
+            | Step::DeleteNetns { node, .. }
+            | Step::CreateBridge { node, .. }
+            | Step::DeleteBridge { node, .. }
+            | Step::AttachPort { node, .. }
+            | Step::DetachPort { node, .. }
+            | Step::Sysctl { node, .. }
+            | Step::StartFrr { node, .. }
+            | Step::StopFrr { node, .. }
+            | Step::RunExec { node, .. } => node,
+            Step::CreateVeth { a, .. } | Step::DeleteVeth { a } => &a.node,
+        }
+    }
+
+    /// A short human description, used in progress output and errors.
+    pub fn describe(&self) -> String {
+        match self {
+            Step::CreateNetns { netns, .. } => format!("create namespace {netns}"),
+            Step::DeleteNetns { netns, .. } => format!("delete namespace {netns}"),
+            Step::CreateBridge { bridge, .. } => format!("create bridge {bridge}"),
+            Step::DeleteBridge { bridge, .. } => format!("delete bridge {bridge}"),
+            Step::CreateVeth { a, b, .. } => format!(
+                "create link {}:{} <-> {}:{}",
+                a.node, a.iface, b.node, b.iface
+            ),
+            Step::DeleteVeth { a } => format!("delete link {}:{}", a.node, a.iface),
+            Step::AttachPort { bridge, port, .. } => format!("attach {port} to {bridge}"),
+            Step::DetachPort { port, .. } => format!("detach {port}"),
+            Step::Sysctl { key, value, .. } => format!("set {key}={value}"),
+            Step::StartFrr { frr, .. } => format!("start FRR ({})", frr.daemons.join(", ")),
+            Step::StopFrr { .. } => "stop FRR".to_string(),
+            Step::RunExec { commands, .. } => format!("run {} exec command(s)", commands.len()),
+        }
+    }
+
+    /// The step that undoes this one, if it leaves anything behind that
+    /// deleting the namespace would not remove.
+    pub fn inverse(&self) -> Option<Step> {
+        match self {
+            Step::CreateNetns { node, netns } => Some(Step::DeleteNetns {
+                node: node.clone(),
+                netns: netns.clone(),
+            }),
+            Step::CreateBridge {
+                node,
+                netns,
+                bridge,
+            } => Some(Step::DeleteBridge {
+                node: node.clone(),
+                netns: netns.clone(),
+                bridge: bridge.clone(),
+            }),
+            Step::CreateVeth { a, .. } => Some(Step::DeleteVeth { a: a.clone() }),
+            Step::AttachPort {
+                node, netns, port, ..
+            } => Some(Step::DetachPort {
+                node: node.clone(),
+                netns: netns.clone(),
+                port: port.clone(),
+            }),
+            Step::StartFrr { node, netns, frr } => Some(Step::StopFrr {
+                node: node.clone(),
+                netns: netns.clone(),
+                pathspace: frr.pathspace.clone(),
+            }),
+            // Sysctls and exec commands live in the namespace and go with it.
+            Step::Sysctl { .. } | Step::RunExec { .. } => None,
+            Step::DeleteNetns { .. }
+            | Step::DeleteBridge { .. }
+            | Step::DeleteVeth { .. }
+            | Step::DetachPort { .. }
+            | Step::StopFrr { .. } => None,
+        }
+    }
+}
+
+/// Steps that may run in parallel; phases run in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phase {
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+/// Decides everything about a lab.
+pub fn plan(topo: &Topology, opts: &PlanOptions) -> Result<Plan, PlanError> {
+    check_prefix(&opts.prefix)?;
+    let lab = topo.name.as_str();
+    let ns = |node: &NodeName| netns_name(&opts.prefix, lab, node.as_str());
+
+    let mut interfaces: BTreeMap<&NodeName, Vec<IfName>> = BTreeMap::new();
+    let mut links = Vec::with_capacity(topo.links.len());
+    for (index, link) in topo.links.iter().enumerate() {
+        for end in [&link.a, &link.b] {
+            if !topo.nodes.contains_key(&end.node) {
+                return Err(PlanError::MissingNode {
+                    index,
+                    node: end.node.to_string(),
+                });
+            }
+            interfaces
+                .entry(&end.node)
+                .or_default()
+                .push(end.iface.clone());
+        }
+        links.push(LinkPlan {
+            a: LinkEnd {
+                node: link.a.node.clone(),
+                netns: ns(&link.a.node),
+                iface: link.a.iface.clone(),
+            },
+            b: LinkEnd {
+                node: link.b.node.clone(),
+                netns: ns(&link.b.node),
+                iface: link.b.iface.clone(),
+            },
+            mtu: link.mtu,
+        });
+    }
+
+    let nodes = topo
+        .nodes
+        .values()
+        .map(|node| {
+            let netns = ns(&node.name);
+            let ifaces = interfaces.get(&node.name).cloned().unwrap_or_default();
+            let mut plan = NodePlan {
+                name: node.name.clone(),
+                kind: node.kind,
+                netns: netns.clone(),
+                bridge: None,
+                ports: Vec::new(),
+                frr: None,
+                exec: node.exec.clone(),
+                env: node.env.clone(),
+                sysctls: Vec::new(),
+                interfaces: ifaces.clone(),
+            };
+            match node.kind {
+                NodeKind::Router => {
+                    plan.sysctls = vec![
+                        ("net.ipv4.ip_forward".into(), "1".into()),
+                        ("net.ipv6.conf.all.forwarding".into(), "1".into()),
+                    ];
+                    let given = node.frr.clone().unwrap_or(netloom_model::FrrConfig {
+                        config: None,
+                        config_origin: None,
+                        daemons: None,
+                    });
+                    let config = render_frr_config(node.name.as_str(), given.config.as_deref());
+                    let daemons = match &given.daemons {
+                        Some(list) => frr::with_base_daemons(list),
+                        None => daemons_for_config(&config),
+                    };
+                    plan.frr = Some(FrrPlan {
+                        pathspace: netns,
+                        daemons,
+                        config,
+                    });
+                }
+                NodeKind::Switch => {
+                    plan.bridge = Some(SWITCH_BRIDGE.to_string());
+                    plan.ports = ifaces;
+                }
+                NodeKind::Host => {}
+            }
+            plan
+        })
+        .collect();
+
+    Ok(Plan {
+        lab: topo.name.clone(),
+        prefix: opts.prefix.clone(),
+        nodes,
+        links,
+    })
+}
+
+impl Plan {
+    pub fn node(&self, name: &str) -> Option<&NodePlan> {
+        self.nodes.iter().find(|n| n.name.as_str() == name)
+    }
+
+    /// The ordered phases that bring this plan up from nothing.
+    pub fn phases(&self) -> Vec<Phase> {
+        let mut namespaces = Vec::new();
+        let mut bridges = Vec::new();
+        let mut ports = Vec::new();
+        let mut sysctls = Vec::new();
+        let mut routers = Vec::new();
+        let mut exec = Vec::new();
+        for node in &self.nodes {
+            namespaces.push(Step::CreateNetns {
+                node: node.name.clone(),
+                netns: node.netns.clone(),
+            });
+            if let Some(bridge) = &node.bridge {
+                bridges.push(Step::CreateBridge {
+                    node: node.name.clone(),
+                    netns: node.netns.clone(),
+                    bridge: bridge.clone(),
+                });
+                for port in &node.ports {
+                    ports.push(Step::AttachPort {
+                        node: node.name.clone(),
+                        netns: node.netns.clone(),
+                        bridge: bridge.clone(),
+                        port: port.clone(),
+                    });
+                }
+            }
+            for (key, value) in &node.sysctls {
+                sysctls.push(Step::Sysctl {
+                    node: node.name.clone(),
+                    netns: node.netns.clone(),
+                    key: key.clone(),
+                    value: value.clone(),
+                });
+            }
+            if let Some(frr) = &node.frr {
+                routers.push(Step::StartFrr {
+                    node: node.name.clone(),
+                    netns: node.netns.clone(),
+                    frr: frr.clone(),
+                });
+            }
+            if !node.exec.is_empty() {
+                exec.push(Step::RunExec {
+                    node: node.name.clone(),
+                    netns: node.netns.clone(),
+                    commands: node.exec.clone(),
+                    env: node.env.clone(),
+                });
+            }
+        }
+        let links = self
+            .links
+            .iter()
+            .map(|l| Step::CreateVeth {
+                a: l.a.clone(),
+                b: l.b.clone(),
+                mtu: l.mtu,
+            })
+            .collect();
+        [
+            ("namespaces", namespaces),
+            ("bridges", bridges),
+            ("links", links),
+            ("ports", ports),
+            ("sysctls", sysctls),
+            ("routers", routers),
+            ("exec", exec),
+        ]
+        .into_iter()
+        .filter(|(_, steps)| !steps.is_empty())
+        .map(|(name, steps)| Phase {
+            name: name.to_string(),
+            steps,
+        })
+        .collect()
+    }
+
+    /// Number of steps over all phases.
+    pub fn step_count(&self) -> usize {
+        self.phases().iter().map(|p| p.steps.len()).sum()
+    }
+
+    /// The steps that tear this plan down: FRR stopped, then every namespace
+    /// deleted (which removes links, bridges and ports with it).
+    pub fn teardown(&self) -> Vec<Step> {
+        let mut steps: Vec<Step> = self
+            .nodes
+            .iter()
+            .filter_map(|n| {
+                n.frr.as_ref().map(|f| Step::StopFrr {
+                    node: n.name.clone(),
+                    netns: n.netns.clone(),
+                    pathspace: f.pathspace.clone(),
+                })
+            })
+            .collect();
+        steps.extend(self.nodes.iter().map(|n| Step::DeleteNetns {
+            node: n.name.clone(),
+            netns: n.netns.clone(),
+        }));
+        steps
+    }
+}
+
+#[cfg(test)]
+mod tests;
