@@ -1,0 +1,460 @@
+//! `netloom`: the command line. Every lab operation goes through the daemon's
+//! HTTP API (started on demand); `exec` and `console` enter the node's
+//! namespaces directly so that TTYs and exit codes behave like a local
+//! program's.
+
+mod client;
+mod enter;
+mod table;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use client::Client;
+use netloom_daemon::api::{CleanupRequest, DeployEvent};
+use netloom_daemon::service::{CleanupView, LabView};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "netloom", version, about = "Emulated networks of real software, on one Linux machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Bring a lab up from a topology file.
+    Deploy {
+        /// Topology file (netloom or containerlab format).
+        #[arg(short = 't', long = "topo")]
+        topo: PathBuf,
+        /// Destroy the lab first if it is already deployed.
+        #[arg(long)]
+        reconfigure: bool,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Tear labs down, leaving nothing behind.
+    Destroy {
+        /// The lab named in this topology file.
+        #[arg(short = 't', long = "topo", conflicts_with_all = ["name", "all"])]
+        topo: Option<PathBuf>,
+        /// The lab with this name.
+        #[arg(long, conflicts_with = "all")]
+        name: Option<String>,
+        /// Every lab of this daemon.
+        #[arg(long)]
+        all: bool,
+        /// Also remove leftovers of crashed deploys or daemons, found by
+        /// their ownership mark.
+        #[arg(long)]
+        cleanup: bool,
+    },
+    /// Show labs, their nodes and interfaces.
+    Inspect {
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(short = 't', long = "topo", conflicts_with = "name")]
+        topo: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Run a command inside a node; its exit code becomes netloom's.
+    Exec {
+        /// The lab, needed when several labs have a node of this name.
+        #[arg(long)]
+        name: Option<String>,
+        node: String,
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// An interactive shell inside a node (a root shell: treat it as one).
+    Console {
+        #[arg(long)]
+        name: Option<String>,
+        node: String,
+        /// Program to run instead of $SHELL (e.g. vtysh).
+        #[arg(long)]
+        shell: Option<String>,
+    },
+    /// Print the JSON Schema of the topology file format.
+    Schema,
+    /// Print the version.
+    Version,
+    /// Recent events of the daemon.
+    Events {
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Run the daemon in the foreground (deploy starts it when needed).
+    Serve {
+        /// Address to listen on; loopback unless you mean otherwise.
+        #[arg(long, env = "NETLOOM_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Manage the background daemon.
+    Daemon {
+        #[command(subcommand)]
+        action: DaemonAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum DaemonAction {
+    /// Is a daemon running? Prints its pid and address.
+    Status,
+    /// Stop the daemon; running labs keep running.
+    Stop,
+}
+
+fn main() -> ExitCode {
+    reset_sigpipe();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Let a closed stdout end us quietly, like other Unix tools.
+fn reset_sigpipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    #[allow(unsafe_code)]
+    // SAFETY: restoring the default disposition of SIGPIPE at start-up,
+    // before any thread exists, installs no Rust handler.
+    unsafe {
+        let _ = signal(Signal::SIGPIPE, SigHandler::SigDfl);
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Cmd::Deploy {
+            topo,
+            reconfigure,
+            format,
+        } => deploy(&topo, reconfigure, format),
+        Cmd::Destroy {
+            topo,
+            name,
+            all,
+            cleanup,
+        } => destroy(topo.as_deref(), name, all, cleanup),
+        Cmd::Inspect { name, topo, format } => {
+            let name = match topo {
+                Some(t) => Some(lab_name_of(&t)?),
+                None => name,
+            };
+            inspect(name, format)
+        }
+        Cmd::Exec {
+            name,
+            node,
+            command,
+        } => exec(name, &node, &command),
+        Cmd::Console { name, node, shell } => console(name, &node, shell),
+        Cmd::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&netloom_spec::json_schema())?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Version => {
+            println!("netloom {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Events { name, format } => events(name, format),
+        Cmd::Serve { listen } => serve(listen),
+        Cmd::Daemon { action } => daemon(action),
+    }
+}
+
+fn serve(listen: Option<std::net::SocketAddr>) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("NETLOOM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut cfg = netloom_daemon::Config::from_env();
+    if let Some(l) = listen {
+        cfg.listen = l;
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(netloom_daemon::serve(cfg))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn daemon(action: DaemonAction) -> Result<ExitCode> {
+    let Some(c) = Client::connect_existing()? else {
+        println!("no netloom daemon is running for {}", client::home().display());
+        return Ok(ExitCode::from(match action {
+            DaemonAction::Status => 3,
+            DaemonAction::Stop => 0,
+        }));
+    };
+    match action {
+        DaemonAction::Status => {
+            println!("netloom daemon pid {} on {}", c.info.pid, c.info.addr);
+        }
+        DaemonAction::Stop => {
+            c.stop()?;
+            println!("stopped netloom daemon pid {}", c.info.pid);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads a topology file, printing warnings; errors become one message.
+fn load(path: &Path) -> Result<netloom_model::Topology> {
+    match netloom_spec::load_file(path) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                eprintln!("{}", w.render());
+            }
+            Ok(loaded.topology)
+        }
+        Err(diags) => {
+            eprint!("{diags}");
+            let n = diags.0.iter().filter(|d| d.severity == netloom_spec::Severity::Error).count();
+            bail!(
+                "{} has {n} error{}; nothing was deployed",
+                path.display(),
+                if n == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
+/// The lab name of a topology file, even when the rest of it is invalid.
+fn lab_name_of(path: &Path) -> Result<String> {
+    if let Ok(loaded) = netloom_spec::load_file(path) {
+        return Ok(loaded.topology.name.to_string());
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("name:"))
+        .map(|n| n.trim().trim_matches(['"', '\'']).to_string())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| anyhow!("{} has no top-level `name:`", path.display()))
+}
+
+fn deploy(path: &Path, reconfigure: bool, format: Format) -> Result<ExitCode> {
+    let topo = load(path)?;
+    let client = Client::connect_or_start()?;
+    let lab = topo.name.to_string();
+    if reconfigure {
+        let known: Vec<LabView> = client.get("/api/v1/labs")?;
+        if known.iter().any(|l| l.name == lab) {
+            client.delete::<serde_json::Value>(&format!("/api/v1/labs/{lab}"))?;
+        }
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} deploying {prefix} [{bar:30}] {pos}/{len} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(lab.clone());
+    let started = std::time::Instant::now();
+    let mut outcome: Option<std::result::Result<LabView, String>> = None;
+    client.deploy_stream(&serde_json::json!({ "topology": topo }), |ev| match ev {
+        DeployEvent::Progress(p) => {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            bar.set_message(format!("{}: {} {}", p.phase, p.node, p.step));
+        }
+        DeployEvent::Done { lab } => outcome = Some(Ok(*lab)),
+        DeployEvent::Error(e) => outcome = Some(Err(e.message)),
+    })?;
+    bar.finish_and_clear();
+    match outcome {
+        Some(Ok(view)) => {
+            eprintln!(
+                "deployed lab {} ({} nodes, {} links) in {:.2} s",
+                view.name,
+                view.nodes.len(),
+                view.links.len(),
+                started.elapsed().as_secs_f64()
+            );
+            print_labs(&[view], format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Err(msg)) => bail!("{msg}\nnothing of lab {lab} was left behind"),
+        None => bail!("the daemon ended the deploy stream without a result; see its log"),
+    }
+}
+
+fn destroy(topo: Option<&Path>, name: Option<String>, all: bool, cleanup: bool) -> Result<ExitCode> {
+    let name = match topo {
+        Some(t) => Some(lab_name_of(t)?),
+        None => name,
+    };
+    if name.is_none() && !all && !cleanup {
+        bail!("say which lab: -t FILE, --name LAB, --all, or --cleanup for leftovers");
+    }
+    let client = Client::connect_or_start()?;
+    let known: Vec<LabView> = client.get("/api/v1/labs")?;
+    let targets: Vec<String> = match (&name, all) {
+        (Some(n), _) => {
+            if !known.iter().any(|l| &l.name == n) && !cleanup {
+                bail!("lab `{n}` is not deployed (add --cleanup to remove its leftovers)");
+            }
+            known.iter().filter(|l| &l.name == n).map(|l| l.name.clone()).collect()
+        }
+        (None, true) => known.iter().map(|l| l.name.clone()).collect(),
+        (None, false) => Vec::new(),
+    };
+    for lab in &targets {
+        client.delete::<serde_json::Value>(&format!("/api/v1/labs/{lab}"))?;
+        eprintln!("destroyed lab {lab}");
+    }
+    if cleanup {
+        let report: CleanupView = client.post(
+            "/api/v1/cleanup",
+            &CleanupRequest {
+                lab: if all { None } else { name.clone() },
+            },
+        )?;
+        for lab in &report.labs {
+            eprintln!("removed unfinished lab {lab}");
+        }
+        for item in &report.removed {
+            eprintln!("removed leftover {item}");
+        }
+        if report.labs.is_empty() && report.removed.is_empty() {
+            eprintln!("no leftovers found");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect(name: Option<String>, format: Format) -> Result<ExitCode> {
+    let client = Client::connect_or_start()?;
+    let labs: Vec<LabView> = match name {
+        Some(n) => vec![client.get(&format!("/api/v1/labs/{n}"))?],
+        None => client.get("/api/v1/labs")?,
+    };
+    if labs.is_empty() && format == Format::Table {
+        eprintln!("no labs are deployed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_labs(&labs, format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_labs(labs: &[LabView], format: Format) -> Result<()> {
+    use std::io::Write;
+    let out = match format {
+        Format::Json => serde_json::to_string_pretty(labs)? + "\n",
+        Format::Table => table::labs(labs),
+    };
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(())
+}
+
+fn events(name: Option<String>, format: Format) -> Result<ExitCode> {
+    let client = Client::connect_or_start()?;
+    let path = match &name {
+        Some(n) => format!("/api/v1/events?lab={n}"),
+        None => "/api/v1/events".to_string(),
+    };
+    let events: Vec<netloom_daemon::store::Event> = client.get(&path)?;
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&events)?),
+        Format::Table => print!("{}", table::events(&events)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Finds the node to enter: in `lab` if given, else in the only lab that has
+/// a node of that name.
+fn find_target(lab: Option<String>, node: &str) -> Result<enter::Target> {
+    let client = Client::connect_or_start()?;
+    let labs: Vec<LabView> = match &lab {
+        Some(n) => vec![client.get(&format!("/api/v1/labs/{n}"))?],
+        None => client.get("/api/v1/labs")?,
+    };
+    let hits: Vec<(&LabView, &netloom_daemon::service::NodeView)> = labs
+        .iter()
+        .flat_map(|l| l.nodes.iter().filter(|n| n.name == node).map(move |n| (l, n)))
+        .collect();
+    match hits.as_slice() {
+        [] => match lab {
+            Some(l) => bail!("lab `{l}` has no node `{node}`"),
+            None if labs.is_empty() => bail!("no labs are deployed"),
+            None => bail!("no deployed lab has a node `{node}`"),
+        },
+        [(_, n)] => Ok(enter::Target {
+            netns: n.netns.clone(),
+            hostname: n.name.clone(),
+            frr_pathspace: (n.kind == netloom_model::NodeKind::Router).then(|| n.netns.clone()),
+        }),
+        many => bail!(
+            "node `{node}` is in several labs ({}); say which with --name",
+            many.iter().map(|(l, _)| l.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => ExitCode::from(c.clamp(0, 255) as u8),
+        (None, Some(sig)) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
+        _ => ExitCode::from(1),
+    }
+}
+
+fn exec(lab: Option<String>, node: &str, command: &[String]) -> Result<ExitCode> {
+    let target = find_target(lab, node)?;
+    let mut cmd = std::process::Command::new(&command[0]);
+    cmd.args(&command[1..]);
+    enter::prepare(&mut cmd, &target)?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run `{}` on node {node}", command[0]))?;
+    Ok(exit_code_of(status))
+}
+
+fn console(lab: Option<String>, node: &str, shell: Option<String>) -> Result<ExitCode> {
+    let target = find_target(lab, node)?;
+    let program = shell
+        .or_else(|| std::env::var("SHELL").ok())
+        .unwrap_or_else(|| "/bin/bash".to_string());
+    let mut cmd = std::process::Command::new(&program);
+    cmd.env("NETLOOM_NODE", node);
+    enter::prepare(&mut cmd, &target)?;
+    eprintln!("console on {node} (namespace {}); exit to leave", target.netns);
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start `{program}` on node {node}"))?;
+    Ok(exit_code_of(status))
+}

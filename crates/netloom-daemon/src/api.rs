@@ -1,0 +1,362 @@
+//! The HTTP API. Every route requires `Authorization: Bearer <token>`; the
+//! `Host` header must name this daemon (no DNS rebinding). Errors are JSON
+//! `{"code": ..., "message": ...}` with a stable code.
+
+use crate::service::{DeployProgress, LabView, Service, ServiceError};
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use netloom_model::Topology;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Shared state of the HTTP layer.
+pub struct ApiState {
+    pub service: Arc<Service>,
+    pub token: String,
+    /// The bound address; `Host` must match it (or `localhost`).
+    pub addr: SocketAddr,
+}
+
+/// A JSON error body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+/// An error response.
+pub struct ApiError {
+    status: StatusCode,
+    body: ApiErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            body: ApiErrorBody {
+                code: code.to_string(),
+                message: message.into(),
+            },
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        let status = match &e {
+            ServiceError::NotFound(_) | ServiceError::NodeNotFound { .. } => StatusCode::NOT_FOUND,
+            ServiceError::AlreadyDeployed(_)
+            | ServiceError::Busy(_)
+            | ServiceError::Leftovers(_) => StatusCode::CONFLICT,
+            ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.code(), e.chain())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Builds the router.
+pub fn router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/api/v1/version", get(version))
+        .route("/api/v1/labs", get(list_labs).post(deploy))
+        .route("/api/v1/labs/{lab}", get(inspect).delete(destroy))
+        .route("/api/v1/labs/{lab}/nodes/{node}/exec", post(exec))
+        .route("/api/v1/cleanup", post(cleanup))
+        .route("/api/v1/events", get(events))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn host_allowed(headers: &HeaderMap, addr: SocketAddr) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        // HTTP/1.0 clients may omit Host; the token still protects.
+        return true;
+    };
+    let port = addr.port();
+    let allowed = [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        addr.to_string(),
+    ];
+    allowed.iter().any(|a| a.eq_ignore_ascii_case(host))
+}
+
+async fn guard(State(state): State<Arc<ApiState>>, req: Request, next: Next) -> Response {
+    if !host_allowed(req.headers(), state.addr) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bad_host",
+            "the Host header does not name this daemon",
+        )
+        .into_response();
+    }
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "));
+    match presented {
+        Some(t) if constant_time_eq(t.trim().as_bytes(), state.token.as_bytes()) => {
+            next.run(req).await
+        }
+        Some(_) => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the token is wrong").into_response()
+        }
+        None => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "no_token",
+            "missing `Authorization: Bearer <token>`",
+        )
+        .into_response(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionView {
+    pub version: String,
+    pub prefix: String,
+    pub pid: u32,
+}
+
+async fn version(State(state): State<Arc<ApiState>>) -> Json<VersionView> {
+    Json(VersionView {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        prefix: state.service.prefix().to_string(),
+        pid: std::process::id(),
+    })
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "panic", e.to_string()))?
+        .map_err(ApiError::from)
+}
+
+async fn list_labs(State(state): State<Arc<ApiState>>) -> ApiResult<Vec<LabView>> {
+    let service = state.service.clone();
+    Ok(Json(blocking(move || service.list()).await?))
+}
+
+async fn inspect(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+) -> ApiResult<LabView> {
+    let service = state.service.clone();
+    Ok(Json(blocking(move || service.inspect(&lab)).await?))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Destroyed {
+    pub lab: String,
+}
+
+async fn destroy(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+) -> ApiResult<Destroyed> {
+    let service = state.service.clone();
+    let name = lab.clone();
+    blocking(move || service.destroy(&name)).await?;
+    Ok(Json(Destroyed { lab }))
+}
+
+/// Body of `POST /api/v1/labs`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeployRequest {
+    pub topology: Topology,
+}
+
+/// One line of the NDJSON stream `POST /api/v1/labs` answers with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum DeployEvent {
+    Progress(DeployProgress),
+    Done { lab: Box<LabView> },
+    Error(ApiErrorBody),
+}
+
+/// Deploys a lab, answering with a stream of [`DeployEvent`]s, one JSON
+/// object per line. The deploy goes on if the client disconnects.
+async fn deploy(
+    State(state): State<Arc<ApiState>>,
+    body: Result<Json<DeployRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let req = match body {
+        Ok(Json(r)) => r,
+        Err(e) => {
+            return ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())
+                .into_response()
+        }
+    };
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+    let service = state.service.clone();
+    tokio::task::spawn_blocking(move || {
+        let progress_tx = tx.clone();
+        let result = service.deploy(&req.topology, &move |p| {
+            let _ = progress_tx.send(DeployEvent::Progress(p));
+        });
+        let last = match result {
+            Ok(view) => DeployEvent::Done {
+                lab: Box::new(view),
+            },
+            Err(e) => DeployEvent::Error(ApiErrorBody {
+                code: e.code().to_string(),
+                message: e.chain(),
+            }),
+        };
+        let _ = tx.send(last);
+    });
+    let stream = tokio_stream::wrappers::UnboundedReceiverStream::new(rx);
+    let lines = tokio_stream::StreamExt::map(stream, |ev| {
+        let mut line = serde_json::to_vec(&ev).unwrap_or_default();
+        line.push(b'\n');
+        Ok::<_, std::convert::Infallible>(line)
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from_stream(lines))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// Body of `POST /api/v1/cleanup`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CleanupRequest {
+    /// Only this lab's leftovers; all of this daemon's otherwise.
+    #[serde(default)]
+    pub lab: Option<String>,
+}
+
+async fn cleanup(
+    State(state): State<Arc<ApiState>>,
+    Json(req): Json<CleanupRequest>,
+) -> ApiResult<crate::service::CleanupView> {
+    let service = state.service.clone();
+    Ok(Json(
+        blocking(move || service.cleanup(req.lab.as_deref())).await?,
+    ))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventsQuery {
+    pub lab: Option<String>,
+    #[serde(default)]
+    pub after: i64,
+    pub limit: Option<usize>,
+}
+
+async fn events(
+    State(state): State<Arc<ApiState>>,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<Vec<crate::store::Event>> {
+    let service = state.service.clone();
+    Ok(Json(
+        blocking(move || {
+            Ok(service.store().events(
+                q.lab.as_deref(),
+                q.after,
+                q.limit.unwrap_or(1000).min(10_000),
+            )?)
+        })
+        .await?,
+    ))
+}
+
+/// Body of `POST /api/v1/labs/{lab}/nodes/{node}/exec`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExecRequest {
+    /// Program and arguments (no shell).
+    pub command: Vec<String>,
+    /// Seconds before the command is killed; default 30.
+    #[serde(default)]
+    pub timeout_s: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExecResult {
+    /// `None` when killed by a signal or the timeout.
+    pub exit_code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+}
+
+async fn exec(
+    State(state): State<Arc<ApiState>>,
+    Path((lab, node)): Path<(String, String)>,
+    Json(req): Json<ExecRequest>,
+) -> ApiResult<ExecResult> {
+    let Some(program) = req.command.first() else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "`command` must name a program",
+        ));
+    };
+    let service = state.service.clone();
+    let lab2 = lab.clone();
+    let view = blocking(move || service.inspect(&lab2)).await?;
+    let Some(n) = view.nodes.iter().find(|n| n.name == node) else {
+        return Err(ServiceError::NodeNotFound { lab, node }.into());
+    };
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(&req.command[1..]);
+    netloom_linux::in_netns(&mut cmd, &n.netns).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exec_failed",
+            format!("cannot enter namespace {}: {e}", n.netns),
+        )
+    })?;
+    let mut cmd = tokio::process::Command::from(cmd);
+    cmd.kill_on_drop(true);
+    let timeout = Duration::from_secs(req.timeout_s.unwrap_or(30));
+    let child = cmd.output();
+    match tokio::time::timeout(timeout, child).await {
+        Ok(Ok(out)) => Ok(Json(ExecResult {
+            exit_code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            timed_out: false,
+        })),
+        Ok(Err(e)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "exec_failed",
+            format!("cannot run `{program}` on node {node}: {e}"),
+        )),
+        Err(_) => Ok(Json(ExecResult {
+            exit_code: None,
+            stdout: String::new(),
+            stderr: format!("killed after {} s", timeout.as_secs()),
+            timed_out: true,
+        })),
+    }
+}

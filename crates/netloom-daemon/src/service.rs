@@ -1,0 +1,471 @@
+//! The operations the API exposes, as blocking functions: deploy, destroy,
+//! cleanup, inspect. They tie the planner, the executor and the store
+//! together; the HTTP layer only translates.
+
+use crate::store::{LabRecord, LabState, Store, StoreError};
+use netloom_linux::Executor;
+use netloom_model::{NodeKind, Topology};
+use netloom_plan::{Plan, PlanOptions};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+/// Errors of the daemon's operations. Each maps to a stable API code.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("lab `{0}` not found")]
+    NotFound(String),
+    #[error("lab `{0}` is already deployed; destroy it first")]
+    AlreadyDeployed(String),
+    #[error("lab `{0}` is busy with another operation")]
+    Busy(String),
+    #[error(
+        "leftovers of lab `{0}` exist on this machine (a crashed deploy or daemon?); run `netloom destroy --cleanup` first"
+    )]
+    Leftovers(String),
+    #[error("invalid topology: {0}")]
+    Invalid(String),
+    #[error("node `{node}` not found in lab `{lab}`")]
+    NodeNotFound { lab: String, node: String },
+    #[error("deploy of lab `{lab}` failed")]
+    Deploy {
+        lab: String,
+        #[source]
+        source: netloom_linux::ApplyError,
+    },
+    #[error("destroy of lab `{lab}` failed")]
+    Destroy {
+        lab: String,
+        #[source]
+        source: netloom_linux::ExecError,
+    },
+    #[error("cleanup failed")]
+    Cleanup(#[source] netloom_linux::ExecError),
+    #[error("state store failed")]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    /// Stable machine-readable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::NotFound(_) => "lab_not_found",
+            ServiceError::AlreadyDeployed(_) => "lab_exists",
+            ServiceError::Busy(_) => "lab_busy",
+            ServiceError::Leftovers(_) => "leftovers",
+            ServiceError::Invalid(_) => "invalid_topology",
+            ServiceError::NodeNotFound { .. } => "node_not_found",
+            ServiceError::Deploy { .. } => "deploy_failed",
+            ServiceError::Destroy { .. } => "destroy_failed",
+            ServiceError::Cleanup(_) => "cleanup_failed",
+            ServiceError::Store(_) => "store_failed",
+        }
+    }
+
+    /// The full message with its chain of causes.
+    pub fn chain(&self) -> String {
+        let mut msg = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            msg.push_str(": ");
+            msg.push_str(&s.to_string());
+            source = s.source();
+        }
+        msg
+    }
+}
+
+/// Progress of a deploy, streamed to the client.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeployProgress {
+    pub phase: String,
+    pub done: usize,
+    pub total: usize,
+    pub step: String,
+    pub node: String,
+}
+
+/// A lab as `inspect` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabView {
+    pub name: String,
+    pub state: LabState,
+    pub prefix: String,
+    pub source: Option<String>,
+    pub created_at: i64,
+    pub nodes: Vec<NodeView>,
+    pub links: Vec<LinkView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeView {
+    pub name: String,
+    pub kind: NodeKind,
+    pub image: Option<String>,
+    pub netns: String,
+    /// `running`, `degraded` (some process or interface missing) or
+    /// `missing` (the namespace is gone).
+    pub status: String,
+    pub interfaces: Vec<InterfaceView>,
+    /// Routers: FRR daemons and whether each is alive.
+    pub daemons: Vec<DaemonView>,
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InterfaceView {
+    pub name: String,
+    pub up: bool,
+    pub mac: Option<String>,
+    pub mtu: Option<u32>,
+    pub addresses: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DaemonView {
+    pub name: String,
+    pub pid: Option<u32>,
+    pub alive: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkView {
+    pub a: String,
+    pub b: String,
+    pub mtu: Option<u32>,
+}
+
+/// What `cleanup` removed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CleanupView {
+    /// Labs whose unfinished deploy or destroy was undone.
+    pub labs: Vec<String>,
+    /// Kernel objects and files removed by their ownership mark.
+    pub removed: Vec<String>,
+}
+
+/// The daemon's operations.
+pub struct Service {
+    prefix: String,
+    store: Store,
+    exec: Executor,
+    busy: Mutex<HashSet<String>>,
+}
+
+/// Marks a lab busy for the lifetime of the guard.
+struct BusyGuard<'a> {
+    set: &'a Mutex<HashSet<String>>,
+    lab: String,
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.lab);
+    }
+}
+
+impl Service {
+    pub fn new(prefix: String, store: Store, exec: Executor) -> Service {
+        Service {
+            prefix,
+            store,
+            exec,
+            busy: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn claim(&self, lab: &str) -> Result<BusyGuard<'_>, ServiceError> {
+        let mut set = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        if !set.insert(lab.to_string()) {
+            return Err(ServiceError::Busy(lab.to_string()));
+        }
+        Ok(BusyGuard {
+            set: &self.busy,
+            lab: lab.to_string(),
+        })
+    }
+
+    /// Plans a topology with this daemon's options.
+    pub fn plan(&self, topo: &Topology) -> Result<Plan, ServiceError> {
+        netloom_plan::plan(
+            topo,
+            &PlanOptions {
+                prefix: self.prefix.clone(),
+            },
+        )
+        .map_err(|e| ServiceError::Invalid(e.to_string()))
+    }
+
+    /// Deploys a lab. On failure nothing of it remains and no record is kept.
+    pub fn deploy(
+        &self,
+        topo: &Topology,
+        progress: &(dyn Fn(DeployProgress) + Sync),
+    ) -> Result<LabView, ServiceError> {
+        let lab = topo.name.to_string();
+        let _guard = self.claim(&lab)?;
+        if self.store.get_lab(&lab)?.is_some() {
+            return Err(ServiceError::AlreadyDeployed(lab));
+        }
+        if self.exec.labs_present(&self.prefix).contains(&lab) {
+            return Err(ServiceError::Leftovers(lab));
+        }
+        let plan = self.plan(topo)?;
+        // Recorded before anything is created, so a crash mid-deploy leaves
+        // a record that `cleanup` finds.
+        self.store.insert_lab(topo, &plan)?;
+        let result = self.exec.apply(&plan, &|p: netloom_linux::Progress| {
+            progress(DeployProgress {
+                phase: p.phase,
+                done: p.done,
+                total: p.total,
+                step: p.step,
+                node: p.node,
+            })
+        });
+        match result {
+            Ok(()) => {
+                self.store.set_state(&lab, LabState::Running)?;
+                let nodes = plan.nodes.len();
+                self.store.add_event(
+                    &lab,
+                    None,
+                    "deployed",
+                    &format!("{nodes} nodes, {} links", plan.links.len()),
+                )?;
+                let record = self
+                    .store
+                    .get_lab(&lab)?
+                    .ok_or_else(|| ServiceError::NotFound(lab.clone()))?;
+                Ok(self.view(&record))
+            }
+            Err(source) => {
+                self.store.delete_lab(&lab)?;
+                let err = ServiceError::Deploy { lab, source };
+                let _ = self
+                    .store
+                    .add_event(topo.name.as_str(), None, "deploy-failed", &err.chain());
+                Err(err)
+            }
+        }
+    }
+
+    /// Destroys a lab and forgets it.
+    pub fn destroy(&self, lab: &str) -> Result<(), ServiceError> {
+        let _guard = self.claim(lab)?;
+        let record = self
+            .store
+            .get_lab(lab)?
+            .ok_or_else(|| ServiceError::NotFound(lab.to_string()))?;
+        self.store.set_state(lab, LabState::Destroying)?;
+        self.exec
+            .destroy(&record.plan)
+            .map_err(|source| ServiceError::Destroy {
+                lab: lab.to_string(),
+                source,
+            })?;
+        self.store.delete_lab(lab)?;
+        self.store.add_event(lab, None, "destroyed", "")?;
+        Ok(())
+    }
+
+    /// Names of all labs the daemon knows.
+    pub fn lab_names(&self) -> Result<Vec<String>, ServiceError> {
+        Ok(self
+            .store
+            .list_labs()?
+            .into_iter()
+            .map(|r| r.name)
+            .collect())
+    }
+
+    /// Removes leftovers: labs whose deploy or destroy never finished (the
+    /// daemon died), and any kernel object or file carrying this daemon's
+    /// mark that belongs to no running lab. With `lab`, only that lab's
+    /// leftovers, running or not.
+    pub fn cleanup(&self, lab: Option<&str>) -> Result<CleanupView, ServiceError> {
+        let mut view = CleanupView::default();
+        let records = self.store.list_labs()?;
+        let mut keep = Vec::new();
+        for record in records {
+            let selected = lab.is_none_or(|l| l == record.name);
+            let unfinished = record.state != LabState::Running;
+            if selected && (unfinished || lab.is_some()) {
+                let Ok(_guard) = self.claim(&record.name) else {
+                    // An operation is in progress right now: not a leftover.
+                    keep.push(record.name.clone());
+                    continue;
+                };
+                self.exec
+                    .destroy(&record.plan)
+                    .map_err(ServiceError::Cleanup)?;
+                self.store.delete_lab(&record.name)?;
+                self.store
+                    .add_event(&record.name, None, "cleaned-up", "leftover lab removed")?;
+                view.labs.push(record.name);
+            } else {
+                keep.push(record.name);
+            }
+        }
+        // Labs being deployed or destroyed this moment are not leftovers.
+        keep.extend(
+            self.busy
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .cloned(),
+        );
+        if let Some(l) = lab {
+            // Only this lab's objects: keep every other lab present.
+            keep.extend(
+                self.exec
+                    .labs_present(&self.prefix)
+                    .into_iter()
+                    .filter(|p| p != l),
+            );
+        }
+        let report = self
+            .exec
+            .cleanup(&self.prefix, &keep)
+            .map_err(ServiceError::Cleanup)?;
+        view.removed = report.removed;
+        Ok(view)
+    }
+
+    /// The labs the daemon knows, observed now.
+    pub fn list(&self) -> Result<Vec<LabView>, ServiceError> {
+        Ok(self
+            .store
+            .list_labs()?
+            .iter()
+            .map(|r| self.view(r))
+            .collect())
+    }
+
+    pub fn inspect(&self, lab: &str) -> Result<LabView, ServiceError> {
+        let record = self
+            .store
+            .get_lab(lab)?
+            .ok_or_else(|| ServiceError::NotFound(lab.to_string()))?;
+        Ok(self.view(&record))
+    }
+
+    /// Records what the daemon finds at start: labs that were mid-deploy or
+    /// mid-destroy when it died stay recorded for `cleanup`.
+    pub fn adopt(&self) -> Result<Vec<String>, ServiceError> {
+        let mut adopted = Vec::new();
+        for record in self.store.list_labs()? {
+            match record.state {
+                LabState::Running => {
+                    self.store
+                        .add_event(&record.name, None, "adopted", "seen again after daemon start")?;
+                    adopted.push(record.name);
+                }
+                LabState::Deploying | LabState::Destroying => {
+                    self.store.add_event(
+                        &record.name,
+                        None,
+                        "interrupted",
+                        &format!(
+                            "{} was interrupted; `netloom destroy --cleanup` removes it",
+                            record.state.as_str()
+                        ),
+                    )?;
+                }
+            }
+        }
+        Ok(adopted)
+    }
+
+    fn view(&self, record: &LabRecord) -> LabView {
+        let observed = self.exec.observe(&record.plan);
+        let nodes = record
+            .plan
+            .nodes
+            .iter()
+            .map(|n| {
+                let node = record.topology.nodes.get(&n.name);
+                let obs = observed.nodes.iter().find(|o| o.name == n.name.as_str());
+                let interfaces: Vec<InterfaceView> = obs
+                    .map(|o| {
+                        o.interfaces
+                            .iter()
+                            .map(|i| InterfaceView {
+                                name: i.name.clone(),
+                                up: i.up,
+                                mac: i.mac.clone(),
+                                mtu: i.mtu,
+                                addresses: i.addresses.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let daemons: Vec<DaemonView> = obs
+                    .map(|o| {
+                        o.daemons
+                            .iter()
+                            .map(|d| DaemonView {
+                                name: d.name.clone(),
+                                pid: d.pid,
+                                alive: d.alive,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let status = match obs {
+                    Some(o) if o.netns_present => {
+                        let links_ok = n
+                            .interfaces
+                            .iter()
+                            .all(|want| interfaces.iter().any(|i| i.name == want.as_str()));
+                        if daemons.iter().all(|d| d.alive) && links_ok {
+                            "running"
+                        } else {
+                            "degraded"
+                        }
+                    }
+                    _ => "missing",
+                };
+                NodeView {
+                    name: n.name.to_string(),
+                    kind: n.kind,
+                    image: node.and_then(|n| n.image.clone()),
+                    netns: n.netns.clone(),
+                    status: status.to_string(),
+                    interfaces,
+                    daemons,
+                    labels: node.map(|n| n.labels.clone()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        LabView {
+            name: record.name.clone(),
+            state: record.state,
+            prefix: record.plan.prefix.clone(),
+            source: record.topology.source.clone(),
+            created_at: record.created_at,
+            nodes,
+            links: record
+                .plan
+                .links
+                .iter()
+                .map(|l| LinkView {
+                    a: format!("{}:{}", l.a.node, l.a.iface),
+                    b: format!("{}:{}", l.b.node, l.b.iface),
+                    mtu: l.mtu,
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! A small synchronous NETLINK_ROUTE client.
+//!
+//! A netlink socket stays bound to the network namespace it was opened in,
+//! so [`Netlink::open`] must run on a thread that is inside the wanted
+//! namespace. Requests wait for their acknowledgement; only the known
+//! transient errors (`EBUSY`, `EAGAIN`) are retried.
+
+use netlink_packet_core::{
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP,
+    NLM_F_EXCL, NLM_F_REQUEST,
+};
+use netlink_packet_route::address::AddressMessage;
+use netlink_packet_route::link::{
+    BridgeStpState, InfoBridge, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo,
+    LinkMessage,
+};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// The index of `lo` in every network namespace.
+pub(crate) const LOOPBACK_INDEX: u32 = 1;
+
+const RETRIES: u32 = 20;
+
+/// One NETLINK_ROUTE socket, bound to the namespace it was opened in.
+pub(crate) struct Netlink {
+    sock: Socket,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+/// One end of a veth pair to create.
+pub(crate) struct VethEnd<'a> {
+    pub name: &'a str,
+    pub netns_fd: RawFd,
+}
+
+impl Netlink {
+    /// Opens a socket in the calling thread's network namespace.
+    pub fn open() -> io::Result<Self> {
+        let mut sock = Socket::new(NETLINK_ROUTE)?;
+        sock.bind_auto()?;
+        sock.connect(&SocketAddr::new(0, 0))?;
+        // Acknowledgements without a copy of the request keep replies small.
+        sock.set_cap_ack(true)?;
+        Ok(Self {
+            sock,
+            seq: 0,
+            buf: Vec::with_capacity(64 * 1024),
+        })
+    }
+
+    fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> io::Result<u32> {
+        self.seq = self.seq.wrapping_add(1);
+        let mut header = NetlinkHeader::default();
+        header.flags = flags | NLM_F_REQUEST;
+        header.sequence_number = self.seq;
+        let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(msg));
+        packet.finalize();
+        let mut bytes = vec![0u8; packet.buffer_len()];
+        packet.serialize(&mut bytes);
+        self.sock.send(&bytes, 0)?;
+        Ok(self.seq)
+    }
+
+    /// Reads replies until the acknowledgement (or end of dump) of `seq`,
+    /// handing every message of that sequence to `each`.
+    fn receive(&mut self, seq: u32, mut each: impl FnMut(RouteNetlinkMessage)) -> io::Result<()> {
+        loop {
+            self.buf.clear();
+            let n = self.sock.recv(&mut self.buf, 0)?;
+            let mut off = 0;
+            while off + 16 <= n {
+                let len = u32::from_ne_bytes(self.buf[off..off + 4].try_into().expect("4 bytes"))
+                    as usize;
+                if len < 16 || off + len > n {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "truncated netlink message",
+                    ));
+                }
+                let chunk = &self.buf[off..off + len];
+                off += (len + 3) & !3;
+                let msg_seq = u32::from_ne_bytes(chunk[8..12].try_into().expect("4 bytes"));
+                if msg_seq != seq {
+                    continue;
+                }
+                let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(chunk)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                match msg.payload {
+                    NetlinkPayload::Done(_) => return Ok(()),
+                    NetlinkPayload::Error(e) => {
+                        return match e.code {
+                            None => Ok(()),
+                            Some(_) => Err(e.to_io()),
+                        }
+                    }
+                    NetlinkPayload::InnerMessage(m) => each(m),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Sends a request and waits for its acknowledgement, retrying known
+    /// transient errors.
+    fn request(&mut self, msg: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
+        let mut attempt = 0;
+        loop {
+            let seq = self.send(msg.clone(), flags | NLM_F_ACK)?;
+            match self.receive(seq, |_| {}) {
+                Err(e) if is_transient(&e) && attempt < RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn dump(&mut self, msg: RouteNetlinkMessage) -> io::Result<Vec<RouteNetlinkMessage>> {
+        let mut attempt = 0;
+        loop {
+            let seq = self.send(msg.clone(), NLM_F_DUMP)?;
+            let mut out = Vec::new();
+            match self.receive(seq, |m| out.push(m)) {
+                Ok(()) => return Ok(out),
+                Err(e) if is_transient(&e) && attempt < RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Sets a link up (by index).
+    pub fn set_up(&mut self, index: u32) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.header.flags = LinkFlags::Up;
+        msg.header.change_mask = LinkFlags::Up;
+        self.request(RouteNetlinkMessage::SetLink(msg), 0)
+    }
+
+    /// Creates a bridge, up, with STP off and no forward delay.
+    pub fn create_bridge(&mut self, name: &str) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.flags = LinkFlags::Up;
+        msg.header.change_mask = LinkFlags::Up;
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        msg.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Bridge),
+            LinkInfo::Data(InfoData::Bridge(vec![
+                InfoBridge::StpState(BridgeStpState::Disabled),
+                InfoBridge::ForwardDelay(0),
+            ])),
+        ]));
+        self.request(
+            RouteNetlinkMessage::NewLink(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
+    /// Creates a veth pair whose ends go straight into their namespaces
+    /// with their final names, both up, in one request.
+    pub fn create_veth(&mut self, a: &VethEnd<'_>, b: &VethEnd<'_>, mtu: Option<u32>) -> io::Result<()> {
+        let mut peer = LinkMessage::default();
+        peer.header.flags = LinkFlags::Up;
+        peer.header.change_mask = LinkFlags::Up;
+        peer.attributes.push(LinkAttribute::IfName(b.name.to_string()));
+        peer.attributes.push(LinkAttribute::NetNsFd(b.netns_fd));
+        let mut msg = LinkMessage::default();
+        msg.header.flags = LinkFlags::Up;
+        msg.header.change_mask = LinkFlags::Up;
+        msg.attributes.push(LinkAttribute::IfName(a.name.to_string()));
+        msg.attributes.push(LinkAttribute::NetNsFd(a.netns_fd));
+        if let Some(mtu) = mtu {
+            msg.attributes.push(LinkAttribute::Mtu(mtu));
+            peer.attributes.push(LinkAttribute::Mtu(mtu));
+        }
+        msg.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
+        ]));
+        self.request(
+            RouteNetlinkMessage::NewLink(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
+    /// The index of a link by name, `None` when there is no such link.
+    pub fn link_index(&mut self, name: &str) -> io::Result<Option<u32>> {
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        let seq = self.send(RouteNetlinkMessage::GetLink(msg), NLM_F_ACK)?;
+        let mut index = None;
+        match self.receive(seq, |m| {
+            if let RouteNetlinkMessage::NewLink(l) = m {
+                index = Some(l.header.index);
+            }
+        }) {
+            Ok(()) => Ok(index),
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Enslaves a link to a master (`0` releases it).
+    pub fn set_master(&mut self, name: &str, master: u32) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        msg.attributes.push(LinkAttribute::Controller(master));
+        self.request(RouteNetlinkMessage::SetLink(msg), 0)
+    }
+
+    /// Deletes a link by name; a missing link is fine.
+    pub fn delete_link(&mut self, name: &str) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        match self.request(RouteNetlinkMessage::DelLink(msg), 0) {
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// All links of the namespace.
+    pub fn links(&mut self) -> io::Result<Vec<LinkMessage>> {
+        Ok(self
+            .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(l) => Some(l),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// All addresses of the namespace.
+    pub fn addresses(&mut self) -> io::Result<Vec<AddressMessage>> {
+        Ok(self
+            .dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))?
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewAddress(a) => Some(a),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+fn is_transient(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN))
+}
