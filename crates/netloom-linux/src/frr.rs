@@ -1,0 +1,192 @@
+//! FRR per router: files, daemons, configuration.
+//!
+//! Each router gets its own FRR pathspace: `/etc/frr/<ps>/` (frr.conf,
+//! vtysh.conf) and `/var/run/frr/<ps>/` (pid files, vty sockets, logs). The
+//! daemons start the way FRR's own `frrcommon.sh` starts them (`-d -N <ps>`,
+//! `-A 127.0.0.1`), inside the router's namespace, zebra first; then
+//! `vtysh -N <ps> -b` applies the integrated configuration.
+
+use crate::error::{io_err, ExecError};
+use crate::run::{describe, run_in};
+use crate::Executor;
+use netloom_plan::FrrPlan;
+use nix::unistd::{chown, Gid, Group, Uid, User};
+use std::fs::Permissions;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// FRR's configuration root.
+pub const FRR_CONF_DIR: &str = "/etc/frr";
+/// FRR's state root (pid files, vty sockets).
+pub const FRR_RUN_DIR: &str = "/var/run/frr";
+
+/// How long one daemon may take to daemonize.
+const DAEMON_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The pathspace FRR is actually given for a planned pathspace.
+///
+/// FRR refuses `.` (and `/`) in `-N`, but namespace names are
+/// `{prefix}-{lab}.{node}`; `.` becomes `+`, which lab and node names never
+/// contain, so the mapping is reversible ([`netns_of_pathspace`]).
+pub fn frr_pathspace(planned: &str) -> String {
+    planned.replace('.', "+")
+}
+
+/// The inverse of [`frr_pathspace`].
+pub fn netns_of_pathspace(pathspace: &str) -> String {
+    pathspace.replace('+', ".")
+}
+
+/// `/etc/frr/<ps>` for an FRR pathspace (as given to FRR).
+pub fn conf_dir(pathspace: &str) -> PathBuf {
+    Path::new(FRR_CONF_DIR).join(pathspace)
+}
+
+/// `/var/run/frr/<ps>` for an FRR pathspace (as given to FRR).
+pub fn run_dir(pathspace: &str) -> PathBuf {
+    Path::new(FRR_RUN_DIR).join(pathspace)
+}
+
+struct Ids {
+    frr_uid: Uid,
+    frr_gid: Gid,
+    vty_gid: Gid,
+}
+
+fn ids() -> Result<Ids, ExecError> {
+    let user = User::from_name("frr").ok().flatten().ok_or(ExecError::NoSuchUser {
+        what: "user",
+        name: "frr".into(),
+    })?;
+    let group = Group::from_name("frr").ok().flatten().ok_or(ExecError::NoSuchUser {
+        what: "group",
+        name: "frr".into(),
+    })?;
+    let vty = Group::from_name("frrvty").ok().flatten();
+    Ok(Ids {
+        frr_uid: user.uid,
+        frr_gid: group.gid,
+        vty_gid: vty.map_or(group.gid, |g| g.gid),
+    })
+}
+
+fn make_dir(path: &Path, mode: u32, ids: &Ids) -> Result<(), ExecError> {
+    std::fs::create_dir_all(path).map_err(io_err(format!("create {}", path.display())))?;
+    std::fs::set_permissions(path, Permissions::from_mode(mode))
+        .map_err(io_err(format!("set the mode of {}", path.display())))?;
+    chown(path, Some(ids.frr_uid), Some(ids.frr_gid))
+        .map_err(|e| io_err(format!("chown {}", path.display()))(e.into()))
+}
+
+fn write_file(path: &Path, text: &str, gid: Gid, ids: &Ids) -> Result<(), ExecError> {
+    std::fs::write(path, text).map_err(io_err(format!("write {}", path.display())))?;
+    std::fs::set_permissions(path, Permissions::from_mode(0o640))
+        .map_err(io_err(format!("set the mode of {}", path.display())))?;
+    chown(path, Some(ids.frr_uid), Some(gid))
+        .map_err(|e| io_err(format!("chown {}", path.display()))(e.into()))
+}
+
+/// The last lines of a daemon's log file, for error messages.
+fn log_tail(path: &Path) -> String {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return String::new();
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(10)..].join("\n")
+}
+
+/// Starts the FRR daemons of one router inside `netns` and applies its
+/// configuration. Checks every daemon binary first.
+pub(crate) fn start(exec: &Executor, netns: &str, frr: &FrrPlan) -> Result<(), ExecError> {
+    for daemon in &frr.daemons {
+        let path = exec.frr_bin_dir.join(daemon);
+        if !path.is_file() {
+            return Err(ExecError::DaemonMissing {
+                daemon: daemon.clone(),
+                path,
+            });
+        }
+    }
+    let ps = frr_pathspace(&frr.pathspace);
+    let ids = ids()?;
+    let conf = conf_dir(&ps);
+    let run = run_dir(&ps);
+    make_dir(&conf, 0o750, &ids)?;
+    write_file(&conf.join("frr.conf"), &frr.config, ids.frr_gid, &ids)?;
+    write_file(
+        &conf.join("vtysh.conf"),
+        "service integrated-vtysh-config\n",
+        ids.vty_gid,
+        &ids,
+    )?;
+    make_dir(&run, 0o755, &ids)?;
+
+    for daemon in &frr.daemons {
+        let log = run.join(format!("{daemon}.log"));
+        let mut cmd = Command::new(exec.frr_bin_dir.join(daemon));
+        cmd.arg("-d")
+            .arg("-N")
+            .arg(&ps)
+            .arg("-i")
+            .arg(run.join(format!("{daemon}.pid")))
+            .arg("-A")
+            .arg("127.0.0.1")
+            .arg("--log")
+            .arg(format!("file:{}", log.display()));
+        if daemon == "zebra" {
+            // As Debian's /etc/frr/daemons: a large netlink buffer.
+            cmd.arg("-s").arg("90000000");
+        }
+        let done = run_in(cmd, netns, daemon, DAEMON_START_TIMEOUT).map_err(|e| match e {
+            ExecError::CommandTimeout { output, .. } => ExecError::DaemonFailed {
+                daemon: daemon.clone(),
+                detail: format!("did not daemonize within 30 s{output}"),
+            },
+            other => other,
+        })?;
+        if !done.status.success() {
+            let mut detail = describe(&done);
+            let tail = log_tail(&log);
+            if !tail.is_empty() {
+                detail.push_str("; log: ");
+                detail.push_str(&tail);
+            }
+            return Err(ExecError::DaemonFailed {
+                daemon: daemon.clone(),
+                detail,
+            });
+        }
+    }
+
+    vtysh(exec, netns, &ps, &["-b"], "apply the configuration")?;
+    vtysh(exec, netns, &ps, &["-c", "show version"], "reach the daemons")?;
+    Ok(())
+}
+
+fn vtysh(
+    exec: &Executor,
+    netns: &str,
+    ps: &str,
+    args: &[&str],
+    action: &str,
+) -> Result<(), ExecError> {
+    let mut cmd = Command::new(&exec.vtysh);
+    cmd.arg("-N").arg(ps).args(args);
+    let done = run_in(cmd, netns, "vtysh", exec.exec_timeout).map_err(|e| match e {
+        ExecError::CommandTimeout { secs, .. } => ExecError::Vtysh {
+            action: action.to_string(),
+            detail: format!("no answer within {secs} s"),
+        },
+        other => other,
+    })?;
+    if done.status.success() {
+        Ok(())
+    } else {
+        Err(ExecError::Vtysh {
+            action: action.to_string(),
+            detail: describe(&done),
+        })
+    }
+}

@@ -1,0 +1,163 @@
+//! Finding and ending the processes of a lab.
+//!
+//! A process belongs to a namespace when `/proc/<pid>/ns/net` names the
+//! namespace's inode (what `ip netns pids` compares). Two marks find them
+//! even when the namespace file is already gone: the `NETLOOM_NETNS`
+//! environment variable set on everything netloom starts, and the `-N
+//! <pathspace>` argument of FRR daemons and vtysh.
+
+use crate::error::ExecError;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::time::{Duration, Instant};
+
+/// FRR programs whose `-N` argument is a netloom pathspace.
+const FRR_PROGRAMS: &[&str] = &["vtysh", "watchfrr"];
+
+/// One process as seen in `/proc`.
+#[derive(Debug, Clone)]
+pub(crate) struct ProcInfo {
+    pub pid: i32,
+    pub comm: String,
+    /// Inode of its network namespace.
+    pub netns_ino: Option<u64>,
+    /// `NETLOOM_NETNS` from its environment.
+    pub env_mark: Option<String>,
+    /// The FRR pathspace (`-N`) it was started with.
+    pub frr_mark: Option<String>,
+}
+
+/// The inode of a namespace reference such as `net:[4026532281]`.
+fn parse_ns_link(link: &str) -> Option<u64> {
+    link.strip_prefix("net:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// Every other process of the machine.
+pub(crate) fn scan() -> Vec<ProcInfo> {
+    let me = std::process::id() as i32;
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in dir.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let base = entry.path();
+        let netns_ino = std::fs::read_link(base.join("ns/net"))
+            .ok()
+            .and_then(|l| l.to_str().and_then(parse_ns_link));
+        let comm = std::fs::read_to_string(base.join("comm"))
+            .map(|s| s.trim_end().to_string())
+            .unwrap_or_default();
+        let env_mark = std::fs::read(base.join("environ")).ok().and_then(|env| {
+            env.split(|b| *b == 0).find_map(|kv| {
+                kv.strip_prefix(format!("{}=", crate::ns::NETNS_ENV_MARK).as_bytes())
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+            })
+        });
+        let frr_mark = std::fs::read(base.join("cmdline"))
+            .ok()
+            .and_then(|c| frr_pathspace_arg(&c));
+        out.push(ProcInfo {
+            pid,
+            comm,
+            netns_ino,
+            env_mark,
+            frr_mark,
+        });
+    }
+    out
+}
+
+/// The `-N`/`--pathspace` value of an FRR daemon's or vtysh's command line.
+fn frr_pathspace_arg(cmdline: &[u8]) -> Option<String> {
+    let args: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let prog = args.first()?.rsplit('/').next()?.to_string();
+    let known = netloom_model::FRR_DAEMONS.contains(&prog.as_str())
+        || FRR_PROGRAMS.contains(&prog.as_str());
+    if !known {
+        return None;
+    }
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        if a == "-N" || a == "--pathspace" {
+            return it.next().cloned();
+        }
+        if let Some(v) = a.strip_prefix("--pathspace=") {
+            return Some(v.to_string());
+        }
+        if let Some(v) = a.strip_prefix("-N").filter(|v| !v.is_empty()) {
+            return Some(v.to_string());
+        }
+    }
+    None
+}
+
+/// True while a process exists and is not a zombie.
+pub(crate) fn alive(pid: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    match stat.rsplit_once(") ") {
+        Some((_, rest)) => !matches!(rest.chars().next(), Some('Z') | Some('X')),
+        None => false,
+    }
+}
+
+/// Sends SIGTERM, waits up to `grace`, then SIGKILLs what is left and waits
+/// for it to be gone.
+pub(crate) fn terminate(pids: &[i32], grace: Duration) -> Result<(), ExecError> {
+    if pids.is_empty() {
+        return Ok(());
+    }
+    for &pid in pids {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+    }
+    let mut left = wait_gone(pids, grace);
+    if !left.is_empty() {
+        for &pid in &left {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        left = wait_gone(&left, Duration::from_secs(5));
+    }
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(ExecError::Unkillable { pids: left })
+    }
+}
+
+fn wait_gone(pids: &[i32], limit: Duration) -> Vec<i32> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let left: Vec<i32> = pids.iter().copied().filter(|p| alive(*p)).collect();
+        if left.is_empty() || start.elapsed() >= limit {
+            return left;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_marks() {
+        assert_eq!(parse_ns_link("net:[4026532281]"), Some(4026532281));
+        assert_eq!(parse_ns_link("mnt:[1]"), None);
+        let cmd = b"/usr/lib/frr/zebra\0-d\0-N\0nl-lab+r1\0-A\0127.0.0.1\0";
+        assert_eq!(frr_pathspace_arg(cmd).as_deref(), Some("nl-lab+r1"));
+        assert_eq!(frr_pathspace_arg(b"/usr/bin/vtysh\0-Nx\0"), Some("x".into()));
+        assert_eq!(frr_pathspace_arg(b"/usr/bin/foo\0-N\0x\0"), None);
+    }
+}

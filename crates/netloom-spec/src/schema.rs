@@ -1,0 +1,51 @@
+//! The topology file's JSON Schema, derived from the `*Spec` types.
+
+use crate::spec::{
+    TopologyFileSpec, LINK_IGNORED, LINK_LATER, NODE_IGNORED, NODE_LATER, TOP_IGNORED, TOP_LATER,
+};
+use serde_json::{json, Map, Value};
+
+/// JSON Schema (draft 2020-12) of the topology file, for editors and for
+/// `netloom schema`. It is derived from the same `*Spec` types the parser
+/// fills, then the containerlab keys that netloom accepts and ignores are
+/// added (so containerlab files validate), each described as ignored.
+/// Keys planned for later issues are not in it.
+pub fn json_schema() -> Value {
+    let schema = schemars::schema_for!(TopologyFileSpec);
+    let mut value = schema.to_value();
+    let _ = (TOP_LATER, NODE_LATER, LINK_LATER);
+    if let Some(props) = properties(&mut value) {
+        for (key, why) in TOP_IGNORED {
+            props.insert(key.to_string(), json!({ "description": why }));
+        }
+    }
+    if let Some(defs) = value.get_mut("$defs") {
+        if let Some(props) = defs.get_mut("NodeSpec").and_then(properties) {
+            for key in NODE_IGNORED {
+                props.insert(
+                    key.to_string(),
+                    json!({ "description": "containerlab container setting; ignored by netloom" }),
+                );
+            }
+        }
+        if let Some(props) = defs.get_mut("LinkSpec").and_then(properties) {
+            for key in LINK_IGNORED {
+                props.insert(
+                    key.to_string(),
+                    json!({ "description": "containerlab link setting; ignored by netloom" }),
+                );
+            }
+        }
+        if let Some(props) = defs.get_mut("ExtendedEndpointSpec").and_then(properties) {
+            props.insert(
+                "mac".to_string(),
+                json!({ "type": "string", "description": "ignored by netloom" }),
+            );
+        }
+    }
+    value
+}
+
+fn properties(v: &mut Value) -> Option<&mut Map<String, Value>> {
+    v.get_mut("properties").and_then(Value::as_object_mut)
+}
