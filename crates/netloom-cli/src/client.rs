@@ -100,7 +100,9 @@ impl Client {
         format!("Bearer {}", self.token)
     }
 
-    fn decode<T: DeserializeOwned>(r: std::result::Result<ureq::Response, ureq::Error>) -> Result<T> {
+    fn decode<T: DeserializeOwned>(
+        r: std::result::Result<ureq::Response, ureq::Error>,
+    ) -> Result<T> {
         match r {
             Ok(resp) => Ok(resp.into_json()?),
             Err(ureq::Error::Status(code, resp)) => {

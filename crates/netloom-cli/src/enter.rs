@@ -9,7 +9,7 @@
 use anyhow::{Context, Result};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
@@ -48,18 +48,19 @@ pub fn prepare(cmd: &mut Command, target: &Target) -> Result<()> {
     let hostname = target.hostname.clone();
     // SAFETY: the closure runs in the child between fork and exec. It only
     // makes system calls (setns, unshare, mount, umount2, sethostname) on
-    // values prepared before the fork, allocates nothing, and touches no
-    // lock, so it is async-signal-safe.
+    // values prepared before the fork and takes no lock; the CLI has a
+    // single thread when it forks, so even the small allocation inside
+    // nix's sethostname cannot meet a lock held by another thread.
     unsafe {
         cmd.pre_exec(move || {
             setns(ns.as_fd(), CloneFlags::CLONE_NEWNET)?;
             unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS)?;
             mount(
-                None::<&CString>,
+                None::<&CStr>,
                 root.as_c_str(),
-                None::<&CString>,
+                None::<&CStr>,
                 MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-                None::<&CString>,
+                None::<&CStr>,
             )?;
             // A sysfs mounted from inside the namespace shows its devices.
             if umount2(sys.as_c_str(), MntFlags::MNT_DETACH).is_ok() {
@@ -68,16 +69,16 @@ pub fn prepare(cmd: &mut Command, target: &Target) -> Result<()> {
                     sys.as_c_str(),
                     Some(sysfs.as_c_str()),
                     MsFlags::empty(),
-                    None::<&CString>,
+                    None::<&CStr>,
                 );
             }
             for (src, dst) in &binds {
                 mount(
                     Some(src.as_c_str()),
                     dst.as_c_str(),
-                    None::<&CString>,
+                    None::<&CStr>,
                     MsFlags::MS_BIND,
-                    None::<&CString>,
+                    None::<&CStr>,
                 )?;
             }
             let _ = nix::unistd::sethostname(&hostname);

@@ -16,7 +16,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "netloom", version, about = "Emulated networks of real software, on one Linux machine")]
+#[command(
+    name = "netloom",
+    version,
+    about = "Emulated networks of real software, on one Linux machine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -211,7 +215,10 @@ fn serve(listen: Option<std::net::SocketAddr>) -> Result<ExitCode> {
 
 fn daemon(action: DaemonAction) -> Result<ExitCode> {
     let Some(c) = Client::connect_existing()? else {
-        println!("no netloom daemon is running for {}", client::home().display());
+        println!(
+            "no netloom daemon is running for {}",
+            client::home().display()
+        );
         return Ok(ExitCode::from(match action {
             DaemonAction::Status => 3,
             DaemonAction::Stop => 0,
@@ -240,7 +247,11 @@ fn load(path: &Path) -> Result<netloom_model::Topology> {
         }
         Err(diags) => {
             eprint!("{diags}");
-            let n = diags.0.iter().filter(|d| d.severity == netloom_spec::Severity::Error).count();
+            let n = diags
+                .0
+                .iter()
+                .filter(|d| d.severity == netloom_spec::Severity::Error)
+                .count();
             bail!(
                 "{} has {n} error{}; nothing was deployed",
                 path.display(),
@@ -312,7 +323,12 @@ fn deploy(path: &Path, reconfigure: bool, format: Format) -> Result<ExitCode> {
     }
 }
 
-fn destroy(topo: Option<&Path>, name: Option<String>, all: bool, cleanup: bool) -> Result<ExitCode> {
+fn destroy(
+    topo: Option<&Path>,
+    name: Option<String>,
+    all: bool,
+    cleanup: bool,
+) -> Result<ExitCode> {
     let name = match topo {
         Some(t) => Some(lab_name_of(t)?),
         None => name,
@@ -327,7 +343,11 @@ fn destroy(topo: Option<&Path>, name: Option<String>, all: bool, cleanup: bool) 
             if !known.iter().any(|l| &l.name == n) && !cleanup {
                 bail!("lab `{n}` is not deployed (add --cleanup to remove its leftovers)");
             }
-            known.iter().filter(|l| &l.name == n).map(|l| l.name.clone()).collect()
+            known
+                .iter()
+                .filter(|l| &l.name == n)
+                .map(|l| l.name.clone())
+                .collect()
         }
         (None, true) => known.iter().map(|l| l.name.clone()).collect(),
         (None, false) => Vec::new(),
@@ -404,7 +424,12 @@ fn find_target(lab: Option<String>, node: &str) -> Result<enter::Target> {
     };
     let hits: Vec<(&LabView, &netloom_daemon::service::NodeView)> = labs
         .iter()
-        .flat_map(|l| l.nodes.iter().filter(|n| n.name == node).map(move |n| (l, n)))
+        .flat_map(|l| {
+            l.nodes
+                .iter()
+                .filter(|n| n.name == node)
+                .map(move |n| (l, n))
+        })
         .collect();
     match hits.as_slice() {
         [] => match lab {
@@ -415,11 +440,15 @@ fn find_target(lab: Option<String>, node: &str) -> Result<enter::Target> {
         [(_, n)] => Ok(enter::Target {
             netns: n.netns.clone(),
             hostname: n.name.clone(),
-            frr_pathspace: (n.kind == netloom_model::NodeKind::Router).then(|| n.netns.clone()),
+            frr_pathspace: (n.kind == netloom_model::NodeKind::Router)
+                .then(|| netloom_plan::frr_pathspace(&n.netns)),
         }),
         many => bail!(
             "node `{node}` is in several labs ({}); say which with --name",
-            many.iter().map(|(l, _)| l.name.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|(l, _)| l.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -452,7 +481,10 @@ fn console(lab: Option<String>, node: &str, shell: Option<String>) -> Result<Exi
     let mut cmd = std::process::Command::new(&program);
     cmd.env("NETLOOM_NODE", node);
     enter::prepare(&mut cmd, &target)?;
-    eprintln!("console on {node} (namespace {}); exit to leave", target.netns);
+    eprintln!(
+        "console on {node} (namespace {}); exit to leave",
+        target.netns
+    );
     let status = cmd
         .status()
         .with_context(|| format!("cannot start `{program}` on node {node}"))?;

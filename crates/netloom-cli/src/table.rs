@@ -46,13 +46,20 @@ pub fn labs(labs: &[LabView]) -> String {
             let ifaces: Vec<String> = node
                 .interfaces
                 .iter()
-                .filter(|i| i.name != "lo" || i.addresses.iter().any(|a| !a.starts_with("127.") && a != "::1/128"))
+                .filter(|i| {
+                    i.name != "lo"
+                        || i.addresses
+                            .iter()
+                            .any(|a| !a.starts_with("127.") && a != "::1/128")
+                })
                 .map(|i| {
                     let addrs: Vec<&str> = i
                         .addresses
                         .iter()
                         .map(String::as_str)
-                        .filter(|a| !a.starts_with("fe80:") && !a.starts_with("127.") && *a != "::1/128")
+                        .filter(|a| {
+                            !a.starts_with("fe80:") && !a.starts_with("127.") && *a != "::1/128"
+                        })
                         .collect();
                     let state = if i.up { "" } else { " (down)" };
                     if addrs.is_empty() {

@@ -17,7 +17,9 @@ fn ospf_full_neighbors(env: &Env, node: &str) -> usize {
         .flat_map(|n| n.as_array().cloned().unwrap_or_default())
         .filter(|n| {
             n["converged"].as_str() == Some("Full")
-                || n["nbrState"].as_str().is_some_and(|s| s.starts_with("Full"))
+                || n["nbrState"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("Full"))
         })
         .count()
 }
@@ -28,9 +30,11 @@ fn ospf_triangle_converges_and_hosts_ping_across_routers() {
     let out = env.deploy(&example("ospf-triangle/lab.yml"));
     assert!(out.contains("r1") && out.contains("running"), "{out}");
     for r in ["r1", "r2", "r3"] {
-        env.wait_for(&format!("{r} to have 2 Full OSPF neighbors"), Duration::from_secs(60), || {
-            (ospf_full_neighbors(&env, r) == 2).then_some(())
-        });
+        env.wait_for(
+            &format!("{r} to have 2 Full OSPF neighbors"),
+            Duration::from_secs(60),
+            || (ospf_full_neighbors(&env, r) == 2).then_some(()),
+        );
     }
     // h1 (behind r1) reaches h2 (behind r3) across the routers.
     env.wait_ping("h1", "192.168.3.10", Duration::from_secs(30));
@@ -40,7 +44,11 @@ fn ospf_triangle_converges_and_hosts_ping_across_routers() {
     // The route to h2's LAN on r1 came from OSPF.
     let routes = env.vtysh_json("r1", "show ip route json").unwrap();
     assert_eq!(routes["192.168.3.0/24"][0]["protocol"], "ospf", "{routes}");
-    env.ok(&["destroy", "-t", example("ospf-triangle/lab.yml").to_str().unwrap()]);
+    env.ok(&[
+        "destroy",
+        "-t",
+        example("ospf-triangle/lab.yml").to_str().unwrap(),
+    ]);
     env.assert_clean();
 }
 
@@ -64,7 +72,11 @@ fn bgp_pair_establishes_and_hosts_ping() {
 fn switch_lab_joins_three_hosts() {
     let Some(env) = Env::new() else { return };
     env.deploy(&example("switch-lab/lab.yml"));
-    for (from, to) in [("h1", "172.16.0.2"), ("h1", "172.16.0.3"), ("h2", "172.16.0.3")] {
+    for (from, to) in [
+        ("h1", "172.16.0.2"),
+        ("h1", "172.16.0.3"),
+        ("h2", "172.16.0.3"),
+    ] {
         env.wait_ping(from, to, Duration::from_secs(10));
     }
     let ports = env.exec("sw1", &["ip", "-o", "link", "show", "master", "br0"]);
@@ -72,7 +84,12 @@ fn switch_lab_joins_three_hosts() {
     assert_eq!(text.lines().count(), 3, "{text}");
     let json = env.ok(&["inspect", "--name", "switch-lab", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let h3 = v[0]["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "h3").unwrap();
+    let h3 = v[0]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "h3")
+        .unwrap();
     assert_eq!(h3["labels"]["role"], "server");
     assert_eq!(h3["status"], "running");
     env.ok(&["destroy", "--name", "switch-lab"]);
@@ -87,7 +104,12 @@ fn containerlab_file_runs_unchanged() {
     env.wait_ping("client1", "172.20.2.100", Duration::from_secs(60));
     let json = env.ok(&["inspect", "-t", file.to_str().unwrap(), "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let core = v[0]["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "core").unwrap();
+    let core = v[0]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "core")
+        .unwrap();
     assert_eq!(core["kind"], "router");
     assert_eq!(core["image"], "quay.io/frrouting/frr:9.1.0");
     let daemons: Vec<&str> = core["daemons"]

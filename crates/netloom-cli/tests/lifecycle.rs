@@ -19,23 +19,64 @@ fn exec_passes_exit_codes_and_labs_coexist() {
     let out = env.exec("h1", &["true"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--name"), "{}", stderr(&out));
-    let out = env.run(&["exec", "--name", "switch-lab", "h1", "--", "sh", "-c", "exit 7"]);
+    let out = env.run(&[
+        "exec",
+        "--name",
+        "switch-lab",
+        "h1",
+        "--",
+        "sh",
+        "-c",
+        "exit 7",
+    ]);
     assert_eq!(out.status.code(), Some(7));
-    let out = env.run(&["exec", "--name", "switch-lab", "h1", "--", "ip", "-4", "-o", "addr", "show", "eth1"]);
+    let out = env.run(&[
+        "exec",
+        "--name",
+        "switch-lab",
+        "h1",
+        "--",
+        "ip",
+        "-4",
+        "-o",
+        "addr",
+        "show",
+        "eth1",
+    ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("172.16.0.1/24"));
     // A node unique to one lab needs no --name; the node's hostname is its name.
     let out = env.exec("sw1", &["hostname"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "sw1");
     // Deploying a lab that is up is refused and changes nothing.
-    let out = env.run(&["deploy", "-t", example("switch-lab/lab.yml").to_str().unwrap()]);
+    let out = env.run(&[
+        "deploy",
+        "-t",
+        example("switch-lab/lab.yml").to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("already deployed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("already deployed"),
+        "{}",
+        stderr(&out)
+    );
     assert!(env.exec("sw1", &["true"]).status.success());
     // Plain vtysh inside a router talks to that router.
-    let out = env.run(&["exec", "--name", "bgp-pair", "r2", "--", "vtysh", "-c", "show running-config"]);
+    let out = env.run(&[
+        "exec",
+        "--name",
+        "bgp-pair",
+        "r2",
+        "--",
+        "vtysh",
+        "-c",
+        "show running-config",
+    ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("router bgp 65002"));
     let table = env.ok(&["inspect"]);
-    assert!(table.contains("switch-lab") && table.contains("bgp-pair"), "{table}");
+    assert!(
+        table.contains("switch-lab") && table.contains("bgp-pair"),
+        "{table}"
+    );
     env.ok(&["destroy", "--all"]);
     assert!(env.ok(&["inspect", "--format", "json"]).trim() == "[]");
     env.assert_clean();
@@ -124,18 +165,31 @@ fn labs_survive_a_daemon_kill_and_are_seen_after_restart() {
     let Some(env) = Env::new() else { return };
     env.deploy(&example("switch-lab/lab.yml"));
     let pid = env.daemon_pid().expect("daemon running");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
     std::thread::sleep(Duration::from_millis(200));
     // The lab kept running without the daemon.
-    assert!(env.ping("h1", "172.16.0.3") || {
-        std::thread::sleep(Duration::from_secs(1));
-        env.ping("h1", "172.16.0.3")
-    });
+    assert!(
+        env.ping("h1", "172.16.0.3") || {
+            std::thread::sleep(Duration::from_secs(1));
+            env.ping("h1", "172.16.0.3")
+        }
+    );
     // The next command starts a new daemon, which knows the lab.
     let json = env.ok(&["inspect", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v[0]["name"], "switch-lab");
-    assert!(v[0]["nodes"].as_array().unwrap().iter().all(|n| n["status"] == "running"), "{json}");
+    assert!(
+        v[0]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["status"] == "running"),
+        "{json}"
+    );
     assert_ne!(env.daemon_pid(), Some(pid));
     let events = env.ok(&["events", "--format", "json"]);
     assert!(events.contains("adopted"), "{events}");
@@ -150,38 +204,66 @@ fn daemon_killed_mid_deploy_then_cleanup_leaves_nothing() {
     let mut nodes = String::new();
     let mut links = String::new();
     for i in 1..=10 {
-        nodes.push_str(&format!("    r{i}: {{kind: router}}\n    s{i}: {{kind: switch}}\n"));
+        nodes.push_str(&format!(
+            "    r{i}: {{kind: router}}\n    s{i}: {{kind: switch}}\n"
+        ));
         links.push_str(&format!("    - endpoints: [\"r{i}:eth0\", \"s{i}:p0\"]\n"));
         if i > 1 {
-            links.push_str(&format!("    - endpoints: [\"r{}:eth2\", \"r{i}:eth1\"]\n", i - 1));
+            links.push_str(&format!(
+                "    - endpoints: [\"r{}:eth2\", \"r{i}:eth1\"]\n",
+                i - 1
+            ));
         }
         for h in 1..=3 {
-            nodes.push_str(&format!("    h{i}x{h}: {{kind: host, exec: [\"sleep 0.2\"]}}\n"));
-            links.push_str(&format!("    - endpoints: [\"h{i}x{h}:eth1\", \"s{i}:p{h}\"]\n"));
+            nodes.push_str(&format!(
+                "    h{i}x{h}: {{kind: host, exec: [\"sleep 0.2\"]}}\n"
+            ));
+            links.push_str(&format!(
+                "    - endpoints: [\"h{i}x{h}:eth1\", \"s{i}:p{h}\"]\n"
+            ));
         }
     }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("big.yml");
-    std::fs::write(&file, format!("name: big\ntopology:\n  nodes:\n{nodes}  links:\n{links}")).unwrap();
+    std::fs::write(
+        &file,
+        format!("name: big\ntopology:\n  nodes:\n{nodes}  links:\n{links}"),
+    )
+    .unwrap();
     // Start the daemon first, then the deploy, and kill the daemon while
     // the deploy is under way (once namespaces exist).
     env.ok(&["inspect"]);
     let pid = env.daemon_pid().unwrap();
-    let mut deploy = env.cmd().args(["deploy", "-t", file.to_str().unwrap()]).spawn().unwrap();
+    let mut deploy = env
+        .cmd()
+        .args(["deploy", "-t", file.to_str().unwrap()])
+        .spawn()
+        .unwrap();
     let started = std::time::Instant::now();
     loop {
         let n = std::fs::read_dir("/run/netns")
-            .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with(env.prefix())).count())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(env.prefix()))
+                    .count()
+            })
             .unwrap_or(0);
         if n >= 10 || started.elapsed() > Duration::from_secs(30) {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
     let status = deploy.wait().unwrap();
     assert!(!status.success(), "deploy should fail when its daemon dies");
-    assert!(!netloom_testkit::leftovers(env.prefix()).is_empty(), "something was created before the kill");
+    assert!(
+        !netloom_testkit::leftovers(env.prefix()).is_empty(),
+        "something was created before the kill"
+    );
     let out = env.ok(&["destroy", "--cleanup"]);
     let _ = out;
     env.assert_clean();

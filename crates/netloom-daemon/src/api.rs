@@ -124,9 +124,8 @@ async fn guard(State(state): State<Arc<ApiState>>, req: Request, next: Next) -> 
         Some(t) if constant_time_eq(t.trim().as_bytes(), state.token.as_bytes()) => {
             next.run(req).await
         }
-        Some(_) => {
-            ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the token is wrong").into_response()
-        }
+        Some(_) => ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the token is wrong")
+            .into_response(),
         None => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "no_token",

@@ -31,7 +31,7 @@ pub enum ServiceError {
     Deploy {
         lab: String,
         #[source]
-        source: netloom_linux::ApplyError,
+        source: Box<netloom_linux::ApplyError>,
     },
     #[error("destroy of lab `{lab}` failed")]
     Destroy {
@@ -115,7 +115,12 @@ pub struct NodeView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InterfaceView {
     pub name: String,
+    /// Administratively up.
     pub up: bool,
+    /// Carrier up.
+    pub running: bool,
+    /// The bridge it is a port of.
+    pub master: Option<String>,
     pub mac: Option<String>,
     pub mtu: Option<u32>,
     pub addresses: Vec<String>,
@@ -252,10 +257,13 @@ impl Service {
             }
             Err(source) => {
                 self.store.delete_lab(&lab)?;
-                let err = ServiceError::Deploy { lab, source };
-                let _ = self
-                    .store
-                    .add_event(topo.name.as_str(), None, "deploy-failed", &err.chain());
+                let err = ServiceError::Deploy {
+                    lab,
+                    source: Box::new(source),
+                };
+                let _ =
+                    self.store
+                        .add_event(topo.name.as_str(), None, "deploy-failed", &err.chain());
                 Err(err)
             }
         }
@@ -368,8 +376,12 @@ impl Service {
         for record in self.store.list_labs()? {
             match record.state {
                 LabState::Running => {
-                    self.store
-                        .add_event(&record.name, None, "adopted", "seen again after daemon start")?;
+                    self.store.add_event(
+                        &record.name,
+                        None,
+                        "adopted",
+                        "seen again after daemon start",
+                    )?;
                     adopted.push(record.name);
                 }
                 LabState::Deploying | LabState::Destroying => {
@@ -396,7 +408,7 @@ impl Service {
             .iter()
             .map(|n| {
                 let node = record.topology.nodes.get(&n.name);
-                let obs = observed.nodes.iter().find(|o| o.name == n.name.as_str());
+                let obs = observed.node(n.name.as_str());
                 let interfaces: Vec<InterfaceView> = obs
                     .map(|o| {
                         o.interfaces
@@ -404,6 +416,8 @@ impl Service {
                             .map(|i| InterfaceView {
                                 name: i.name.clone(),
                                 up: i.up,
+                                running: i.running,
+                                master: i.master.clone(),
                                 mac: i.mac.clone(),
                                 mtu: i.mtu,
                                 addresses: i.addresses.clone(),

@@ -318,7 +318,10 @@ mod tests {
         let all = store.events(None, 0, 10).unwrap();
         assert_eq!(all.len(), 3);
         let a = store.events(Some("a"), 0, 10).unwrap();
-        assert_eq!(a.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["deployed", "destroyed"]);
+        assert_eq!(
+            a.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+            ["deployed", "destroyed"]
+        );
         assert_eq!(store.events(None, e2.id, 10).unwrap().len(), 1);
     }
 
@@ -327,7 +330,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         let (topo, plan) = sample();
-        Store::open(&path).unwrap().insert_lab(&topo, &plan).unwrap();
+        Store::open(&path)
+            .unwrap()
+            .insert_lab(&topo, &plan)
+            .unwrap();
         let again = Store::open(&path).unwrap();
         assert_eq!(again.list_labs().unwrap().len(), 1);
     }

@@ -56,14 +56,20 @@ struct Ids {
 }
 
 fn ids() -> Result<Ids, ExecError> {
-    let user = User::from_name("frr").ok().flatten().ok_or(ExecError::NoSuchUser {
-        what: "user",
-        name: "frr".into(),
-    })?;
-    let group = Group::from_name("frr").ok().flatten().ok_or(ExecError::NoSuchUser {
-        what: "group",
-        name: "frr".into(),
-    })?;
+    let user = User::from_name("frr")
+        .ok()
+        .flatten()
+        .ok_or(ExecError::NoSuchUser {
+            what: "user",
+            name: "frr".into(),
+        })?;
+    let group = Group::from_name("frr")
+        .ok()
+        .flatten()
+        .ok_or(ExecError::NoSuchUser {
+            what: "group",
+            name: "frr".into(),
+        })?;
     let vty = Group::from_name("frrvty").ok().flatten();
     Ok(Ids {
         frr_uid: user.uid,
@@ -161,7 +167,13 @@ pub(crate) fn start(exec: &Executor, netns: &str, frr: &FrrPlan) -> Result<(), E
     }
 
     vtysh(exec, netns, &ps, &["-b"], "apply the configuration")?;
-    vtysh(exec, netns, &ps, &["-c", "show version"], "reach the daemons")?;
+    vtysh(
+        exec,
+        netns,
+        &ps,
+        &["-c", "show version"],
+        "reach the daemons",
+    )?;
     Ok(())
 }
 

@@ -1,1 +1,524 @@
-//! placeholder
+//! The Linux executor: the only crate of netloom that touches the kernel.
+//!
+//! [`Executor`] carries out a [`Plan`] from `netloom-plan`:
+//! [`Executor::apply`] runs its phases (steps of a phase in parallel on
+//! worker threads) and undoes everything on failure, returning an
+//! [`ApplyError`] that names the step, the node and the cause;
+//! [`Executor::destroy`] tears a plan down idempotently;
+//! [`Executor::cleanup`] finds everything carrying an ownership prefix (after
+//! a crash) and removes it, returning a [`CleanupReport`];
+//! [`Executor::observe`] reports what the kernel has ([`LabObserved`]).
+//! [`in_netns`] makes a [`std::process::Command`] run inside a namespace.
+//! Lower-level failures are [`ExecError`]s.
+//!
+//! How things are made: namespaces natively (`unshare` + a bind mount on
+//! `/run/netns/<name>`, as iproute2 does, no `ip` processes); links, bridges
+//! and ports with hand-built NETLINK_ROUTE messages (a veth pair is created
+//! in one request straight into both namespaces with its final names); FRR
+//! daemons and exec commands as processes entering the namespace with
+//! `setns` before exec, each in its own session so they outlive netloom.
+//! Ownership marks: the name prefix of namespaces and FRR pathspaces, plus
+//! the `NETLOOM_NETNS` environment variable of every process started here.
+//! FRR refuses `.` in a pathspace, so the pathspace FRR is given is the
+//! planned one with `.` replaced by `+` ([`frr_pathspace`]); use it for
+//! `vtysh -N`.
+
+mod error;
+mod frr;
+mod netlink;
+mod ns;
+mod observe;
+mod procs;
+mod run;
+mod teardown;
+
+pub use error::{ApplyError, ExecError};
+pub use frr::{frr_pathspace, netns_of_pathspace, FRR_CONF_DIR, FRR_RUN_DIR};
+pub use netloom_plan::Plan;
+pub use ns::{in_netns, netns_path, NETNS_ENV_MARK, NETNS_RUN_DIR};
+pub use observe::{DaemonObserved, InterfaceObserved, LabObserved, NodeObserved};
+pub use teardown::{CleanupReport, RemovedProcess};
+
+use error::{io_err, netlink_err};
+use netlink::{Netlink, VethEnd};
+use netloom_plan::{parse_netns_name, Step};
+use ns::NsHandle;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+use std::os::fd::AsRawFd;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+/// Progress of an apply, reported after every step that succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// The phase (`namespaces`, `links`, `routers`, ...).
+    pub phase: String,
+    /// Steps done so far over the whole apply, and how many there are.
+    pub done: usize,
+    pub total: usize,
+    /// The step that just finished ([`Step::describe`]).
+    pub step: String,
+    pub node: String,
+}
+
+/// Carries out plans on this machine. Cheap to create; holds settings only.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    /// Where the FRR daemons are (`/usr/lib/frr`).
+    pub frr_bin_dir: PathBuf,
+    /// The vtysh binary (`/usr/bin/vtysh`).
+    pub vtysh: PathBuf,
+    /// Time limit of one exec command (and of one vtysh call).
+    pub exec_timeout: Duration,
+    /// Worker threads for kernel phases (namespaces, links, ports, ...).
+    pub kernel_workers: usize,
+    /// Worker threads for phases that start processes (FRR, exec).
+    pub process_workers: usize,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Steps that failed, with their phase.
+type Failures = Vec<(String, Step, ExecError)>;
+
+impl Executor {
+    pub fn new() -> Self {
+        Self {
+            frr_bin_dir: PathBuf::from("/usr/lib/frr"),
+            vtysh: PathBuf::from("/usr/bin/vtysh"),
+            exec_timeout: Duration::from_secs(60),
+            kernel_workers: 4,
+            process_workers: 8,
+        }
+    }
+
+    /// Applies all phases of `plan`. On any failure, undoes what was applied
+    /// in reverse (namespaces gone, FRR stopped, files removed) and returns
+    /// an error naming the step, the node and the cause.
+    // A failed deploy is rare and slow anyway; the error stays unboxed so
+    // callers can match on its fields directly.
+    #[allow(clippy::result_large_err)]
+    pub fn apply(
+        &self,
+        plan: &Plan,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<(), ApplyError> {
+        let phases = plan.phases();
+        let total: usize = phases.iter().map(|p| p.steps.len()).sum();
+        let done = AtomicUsize::new(0);
+        let applied: Mutex<Vec<Step>> = Mutex::new(Vec::new());
+        let failures: Mutex<Failures> = Mutex::new(Vec::new());
+        let ctx = Ctx::default();
+
+        if let Err(e) = ns::prepare_run_dir() {
+            if let Some(step) = phases.first().and_then(|p| p.steps.first()) {
+                return Err(ApplyError {
+                    phase: phases[0].name.clone(),
+                    step: step.describe(),
+                    node: step.node().to_string(),
+                    source: e,
+                    rollback: None,
+                });
+            }
+        }
+
+        for phase in &phases {
+            let workers = match phase.name.as_str() {
+                "routers" | "exec" => self.process_workers,
+                _ => self.kernel_workers,
+            };
+            self.run_steps(&ctx, &phase.steps, workers, |step, result| match result {
+                Ok(()) => {
+                    lock(&applied).push(step.clone());
+                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    progress(Progress {
+                        phase: phase.name.clone(),
+                        done: d,
+                        total,
+                        step: step.describe(),
+                        node: step.node().to_string(),
+                    });
+                }
+                Err(e) => lock(&failures).push((phase.name.clone(), step.clone(), e)),
+            });
+            if !lock(&failures).is_empty() {
+                break;
+            }
+        }
+        // Our namespace handles keep namespaces alive: let go of them first.
+        drop(ctx);
+
+        let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let (phase, step, source) = failures.remove(0);
+        // Undo in reverse. A failed StartFrr may have left daemons and
+        // files; other failed steps leave nothing (or are not ours).
+        let mut undo: Vec<Step> = Vec::new();
+        for failed in std::iter::once(&step).chain(failures.iter().map(|(_, s, _)| s)) {
+            if matches!(failed, Step::StartFrr { .. }) {
+                undo.extend(failed.inverse());
+            }
+        }
+        let applied = applied.into_inner().unwrap_or_else(|e| e.into_inner());
+        undo.extend(applied.iter().rev().filter_map(Step::inverse));
+        let rollback = self.teardown(&undo).err().map(Box::new);
+        Err(ApplyError {
+            phase,
+            step: step.describe(),
+            node: step.node().to_string(),
+            source,
+            rollback,
+        })
+    }
+
+    /// Tears a plan down: FRR stopped, every process in its namespaces
+    /// ended, namespaces and FRR files removed. Missing objects are fine.
+    pub fn destroy(&self, plan: &Plan) -> Result<(), ExecError> {
+        self.teardown(&plan.teardown())
+    }
+
+    /// Finds everything carrying `prefix` (namespaces in `/run/netns` and
+    /// their mounts, processes in them or marked with them, FRR pathspace
+    /// directories) except the labs in `keep`, and removes it.
+    pub fn cleanup(&self, prefix: &str, keep: &[String]) -> Result<CleanupReport, ExecError> {
+        netloom_plan::check_prefix(prefix).map_err(ExecError::Prefix)?;
+        let owned = |name: &str| {
+            parse_netns_name(prefix, name).is_some_and(|(lab, _)| !keep.iter().any(|k| k == lab))
+        };
+        let (namespaces, pathspaces) = teardown::find_owned(&owned);
+        teardown::purge(&namespaces, &pathspaces)
+    }
+
+    /// What the kernel says about the nodes of `plan`.
+    pub fn observe(&self, plan: &Plan) -> LabObserved {
+        let nodes: Vec<Mutex<Option<NodeObserved>>> =
+            plan.nodes.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let workers = self.kernel_workers.max(1).min(plan.nodes.len().max(1));
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(node) = plan.nodes.get(i) else {
+                        break;
+                    };
+                    *lock(&nodes[i]) = Some(observe::node(node));
+                });
+            }
+        });
+        LabObserved {
+            lab: plan.lab.to_string(),
+            nodes: nodes
+                .into_iter()
+                .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+                .zip(&plan.nodes)
+                .map(|(o, n)| {
+                    o.unwrap_or_else(|| NodeObserved {
+                        name: n.name.to_string(),
+                        netns: n.netns.clone(),
+                        netns_present: false,
+                        daemons: Vec::new(),
+                        interfaces: Vec::new(),
+                        error: Some("observation failed".into()),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// The labs that have at least one namespace with this prefix.
+    pub fn labs_present(&self, prefix: &str) -> Vec<String> {
+        let labs: BTreeSet<String> = std::fs::read_dir(NETNS_RUN_DIR)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name();
+                        let name = name.to_str()?;
+                        parse_netns_name(prefix, name).map(|(lab, _)| lab.to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        labs.into_iter().collect()
+    }
+
+    /// Carries out destroy steps: the ones acting on namespaces that survive
+    /// first (in order), then one batch for FRR and namespaces.
+    fn teardown(&self, steps: &[Step]) -> Result<(), ExecError> {
+        let mut namespaces = BTreeSet::new();
+        let mut pathspaces = BTreeSet::new();
+        for step in steps {
+            match step {
+                Step::DeleteNetns { netns, .. } => {
+                    namespaces.insert(netns.clone());
+                    pathspaces.insert(frr_pathspace(netns));
+                }
+                Step::StopFrr { pathspace, .. } => {
+                    pathspaces.insert(frr_pathspace(pathspace));
+                }
+                _ => {}
+            }
+        }
+        // Links, bridges and ports vanish with their namespace; only those
+        // in namespaces that stay need their own step.
+        let survivors: Vec<Step> = steps
+            .iter()
+            .filter(|s| match s {
+                Step::DeleteBridge { netns, .. } | Step::DetachPort { netns, .. } => {
+                    !namespaces.contains(netns)
+                }
+                Step::DeleteVeth { a } => !namespaces.contains(&a.netns),
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        let mut first_error = None;
+        if !survivors.is_empty() {
+            let ctx = Ctx::default();
+            for step in &survivors {
+                self.run_steps(&ctx, std::slice::from_ref(step), 1, |_, r| {
+                    if let Err(e) = r {
+                        first_error.get_or_insert(e);
+                    }
+                });
+            }
+        }
+        let purged = teardown::purge(&namespaces, &pathspaces);
+        match (first_error, purged) {
+            (Some(e), _) | (None, Err(e)) => Err(e),
+            (None, Ok(_)) => Ok(()),
+        }
+    }
+
+    /// Runs steps on `workers` threads; stops handing out steps after the
+    /// first failure. `done` sees every step that ran, with its result.
+    fn run_steps(
+        &self,
+        ctx: &Ctx,
+        steps: &[Step],
+        workers: usize,
+        mut done: impl FnMut(&Step, Result<(), ExecError>) + Send,
+    ) {
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let done = Mutex::new(&mut done);
+        let workers = workers.max(1).min(steps.len());
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    let mut worker = Worker::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(step) = steps.get(i) else {
+                            break;
+                        };
+                        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            self.run_step(ctx, &mut worker, step)
+                        }))
+                        .unwrap_or(Err(ExecError::Panicked));
+                        if result.is_err() {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        (lock(&done))(step, result);
+                    }
+                });
+            }
+        });
+    }
+
+    /// Carries out one step on a worker thread (which it may move into the
+    /// step's namespace).
+    fn run_step(&self, ctx: &Ctx, worker: &mut Worker, step: &Step) -> Result<(), ExecError> {
+        match step {
+            Step::CreateNetns { netns, .. } => {
+                let handle = ns::create(netns)?;
+                ctx.insert(netns, handle);
+                Ok(())
+            }
+            Step::CreateBridge { netns, bridge, .. } => {
+                let h = ctx.get(netns)?;
+                let mut nl = lock(&h.netlink);
+                nl.create_bridge(bridge)
+                    .map_err(netlink_err(format!("create bridge {bridge}")))
+            }
+            Step::CreateVeth { a, b, mtu } => {
+                let ha = ctx.get(&a.netns)?;
+                let hb = ctx.get(&b.netns)?;
+                let nl = worker.netlink()?;
+                nl.create_veth(
+                    &VethEnd {
+                        name: a.iface.as_str(),
+                        netns_fd: ha.file.as_raw_fd(),
+                    },
+                    &VethEnd {
+                        name: b.iface.as_str(),
+                        netns_fd: hb.file.as_raw_fd(),
+                    },
+                    *mtu,
+                )
+                .map_err(netlink_err(format!(
+                    "create veth {}:{} <-> {}:{}",
+                    a.node, a.iface, b.node, b.iface
+                )))?;
+                let mut peer_nl = lock(&hb.netlink);
+                peer_nl
+                    .set_up_by_name(b.iface.as_str())
+                    .map_err(netlink_err(format!("set {}:{} up", b.node, b.iface)))
+            }
+            Step::AttachPort {
+                netns,
+                bridge,
+                port,
+                ..
+            } => {
+                let h = ctx.get(netns)?;
+                let mut nl = lock(&h.netlink);
+                let index = nl
+                    .link_index(bridge)
+                    .map_err(netlink_err(format!("look up bridge {bridge}")))?
+                    .ok_or_else(|| ExecError::BridgeMissing {
+                        netns: netns.clone(),
+                        bridge: bridge.clone(),
+                    })?;
+                nl.set_master(port.as_str(), index)
+                    .map_err(netlink_err(format!("attach {port} to {bridge}")))
+            }
+            Step::Sysctl {
+                netns, key, value, ..
+            } => {
+                if !key.starts_with("net.") && !key.starts_with("net/") {
+                    return Err(ExecError::SysctlNotNet(key.clone()));
+                }
+                let h = ctx.get(netns)?;
+                worker.enter(netns, &h)?;
+                let rel = if key.contains('/') {
+                    key.clone()
+                } else {
+                    key.replace('.', "/")
+                };
+                let path = PathBuf::from("/proc/sys").join(rel);
+                std::fs::write(&path, format!("{value}\n"))
+                    .map_err(io_err(format!("write {} in {netns}", path.display())))
+            }
+            Step::StartFrr { netns, frr, .. } => frr::start(self, netns, frr),
+            Step::RunExec {
+                netns,
+                commands,
+                env,
+                ..
+            } => {
+                for command in commands {
+                    run::shell(netns, command, env, self.exec_timeout)?;
+                }
+                Ok(())
+            }
+            Step::DeleteBridge { netns, bridge, .. } => match ctx.get(netns) {
+                Err(ExecError::NetnsMissing(_)) => Ok(()),
+                Err(e) => Err(e),
+                Ok(h) => lock(&h.netlink)
+                    .delete_link(bridge)
+                    .map_err(netlink_err(format!("delete bridge {bridge}"))),
+            },
+            Step::DeleteVeth { a } => match ctx.get(&a.netns) {
+                Err(ExecError::NetnsMissing(_)) => Ok(()),
+                Err(e) => Err(e),
+                Ok(h) => lock(&h.netlink)
+                    .delete_link(a.iface.as_str())
+                    .map_err(netlink_err(format!("delete link {}", a.iface))),
+            },
+            Step::DetachPort { netns, port, .. } => match ctx.get(netns) {
+                Err(ExecError::NetnsMissing(_)) => Ok(()),
+                Err(e) => Err(e),
+                Ok(h) => match lock(&h.netlink).set_master(port.as_str(), 0) {
+                    Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
+                    other => other.map_err(netlink_err(format!("detach {port}"))),
+                },
+            },
+            Step::DeleteNetns { .. } | Step::StopFrr { .. } => {
+                self.teardown(std::slice::from_ref(step))
+            }
+        }
+    }
+}
+
+/// Namespaces opened during one operation, by name.
+#[derive(Default)]
+struct Ctx {
+    handles: RwLock<HashMap<String, Arc<NsHandle>>>,
+}
+
+impl Ctx {
+    fn insert(&self, netns: &str, handle: NsHandle) {
+        self.handles
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(netns.to_string(), Arc::new(handle));
+    }
+
+    fn get(&self, netns: &str) -> Result<Arc<NsHandle>, ExecError> {
+        if let Some(h) = self
+            .handles
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(netns)
+        {
+            return Ok(h.clone());
+        }
+        let handle = Arc::new(ns::open_handle(netns)?);
+        self.handles
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(netns.to_string(), handle.clone());
+        Ok(handle)
+    }
+}
+
+/// State of one worker thread: a netlink socket opened where the thread
+/// started, and the namespace the thread is in now.
+struct Worker {
+    netlink: Option<std::io::Result<Netlink>>,
+    current: Option<String>,
+}
+
+impl Worker {
+    fn new() -> Self {
+        Self {
+            netlink: None,
+            current: None,
+        }
+    }
+
+    /// A socket for requests that name their namespaces explicitly.
+    fn netlink(&mut self) -> Result<&mut Netlink, ExecError> {
+        let slot = self.netlink.get_or_insert_with(Netlink::open);
+        match slot {
+            Ok(nl) => Ok(nl),
+            Err(e) => Err(ExecError::Io {
+                what: "open a netlink socket".into(),
+                source: std::io::Error::new(e.kind(), e.to_string()),
+            }),
+        }
+    }
+
+    fn enter(&mut self, netns: &str, handle: &NsHandle) -> Result<(), ExecError> {
+        if self.current.as_deref() != Some(netns) {
+            ns::enter(&handle.file, netns)?;
+            self.current = Some(netns.to_string());
+        }
+        Ok(())
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

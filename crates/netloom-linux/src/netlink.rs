@@ -6,8 +6,8 @@
 //! transient errors (`EBUSY`, `EAGAIN`) are retried.
 
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP,
-    NLM_F_EXCL, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    NLM_F_REQUEST,
 };
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{
@@ -146,6 +146,15 @@ impl Netlink {
         self.request(RouteNetlinkMessage::SetLink(msg), 0)
     }
 
+    /// Sets a link up (by name).
+    pub fn set_up_by_name(&mut self, name: &str) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.flags = LinkFlags::Up;
+        msg.header.change_mask = LinkFlags::Up;
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        self.request(RouteNetlinkMessage::SetLink(msg), 0)
+    }
+
     /// Creates a bridge, up, with STP off and no forward delay.
     pub fn create_bridge(&mut self, name: &str) -> io::Result<()> {
         let mut msg = LinkMessage::default();
@@ -159,24 +168,29 @@ impl Netlink {
                 InfoBridge::ForwardDelay(0),
             ])),
         ]));
-        self.request(
-            RouteNetlinkMessage::NewLink(msg),
-            NLM_F_CREATE | NLM_F_EXCL,
-        )
+        self.request(RouteNetlinkMessage::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL)
     }
 
     /// Creates a veth pair whose ends go straight into their namespaces
-    /// with their final names, both up, in one request.
-    pub fn create_veth(&mut self, a: &VethEnd<'_>, b: &VethEnd<'_>, mtu: Option<u32>) -> io::Result<()> {
+    /// with their final names, in one request. The `a` end is up; the peer
+    /// cannot be (the kernel opens it before the pair is joined, and veth
+    /// refuses with `ENOTCONN`): set it up with [`Netlink::set_up_by_name`]
+    /// from a socket in its namespace.
+    pub fn create_veth(
+        &mut self,
+        a: &VethEnd<'_>,
+        b: &VethEnd<'_>,
+        mtu: Option<u32>,
+    ) -> io::Result<()> {
         let mut peer = LinkMessage::default();
-        peer.header.flags = LinkFlags::Up;
-        peer.header.change_mask = LinkFlags::Up;
-        peer.attributes.push(LinkAttribute::IfName(b.name.to_string()));
+        peer.attributes
+            .push(LinkAttribute::IfName(b.name.to_string()));
         peer.attributes.push(LinkAttribute::NetNsFd(b.netns_fd));
         let mut msg = LinkMessage::default();
         msg.header.flags = LinkFlags::Up;
         msg.header.change_mask = LinkFlags::Up;
-        msg.attributes.push(LinkAttribute::IfName(a.name.to_string()));
+        msg.attributes
+            .push(LinkAttribute::IfName(a.name.to_string()));
         msg.attributes.push(LinkAttribute::NetNsFd(a.netns_fd));
         if let Some(mtu) = mtu {
             msg.attributes.push(LinkAttribute::Mtu(mtu));
@@ -186,10 +200,7 @@ impl Netlink {
             LinkInfo::Kind(InfoKind::Veth),
             LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
         ]));
-        self.request(
-            RouteNetlinkMessage::NewLink(msg),
-            NLM_F_CREATE | NLM_F_EXCL,
-        )
+        self.request(RouteNetlinkMessage::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL)
     }
 
     /// The index of a link by name, `None` when there is no such link.

@@ -141,7 +141,7 @@ pub(crate) fn create(netns: &str) -> Result<NsHandle, ExecError> {
     match OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0)
+        .mode(0o000)
         .open(&path)
     {
         Ok(_) => {}
@@ -162,8 +162,8 @@ pub(crate) fn create(netns: &str) -> Result<NsHandle, ExecError> {
         )
         .map_err(sys_err(format!("bind the namespace to {}", path.display())))?;
         mounted = true;
-        let file = File::open("/proc/thread-self/ns/net")
-            .map_err(io_err("open the new namespace"))?;
+        let file =
+            File::open("/proc/thread-self/ns/net").map_err(io_err("open the new namespace"))?;
         let mut netlink = Netlink::open().map_err(io_err("open a netlink socket"))?;
         netlink
             .set_up(LOOPBACK_INDEX)

@@ -40,7 +40,11 @@ pub(crate) fn scan() -> Vec<ProcInfo> {
     };
     let mut out = Vec::new();
     for entry in dir.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
             continue;
         };
         if pid == me {
@@ -155,9 +159,12 @@ mod tests {
     fn parses_marks() {
         assert_eq!(parse_ns_link("net:[4026532281]"), Some(4026532281));
         assert_eq!(parse_ns_link("mnt:[1]"), None);
-        let cmd = b"/usr/lib/frr/zebra\0-d\0-N\0nl-lab+r1\0-A\0127.0.0.1\0";
+        let cmd = b"/usr/lib/frr/zebra\0-d\0-N\0nl-lab+r1\0-A\x00127.0.0.1\0";
         assert_eq!(frr_pathspace_arg(cmd).as_deref(), Some("nl-lab+r1"));
-        assert_eq!(frr_pathspace_arg(b"/usr/bin/vtysh\0-Nx\0"), Some("x".into()));
+        assert_eq!(
+            frr_pathspace_arg(b"/usr/bin/vtysh\0-Nx\0"),
+            Some("x".into())
+        );
         assert_eq!(frr_pathspace_arg(b"/usr/bin/foo\0-N\0x\0"), None);
     }
 }

@@ -69,6 +69,11 @@ pub fn netns_name(prefix: &str, lab: &str, node: &str) -> String {
     format!("{prefix}-{lab}.{node}")
 }
 
+/// The FRR pathspace of a router whose namespace is `netns`.
+pub fn frr_pathspace(netns: &str) -> String {
+    netns.replace('.', "+")
+}
+
 /// The inverse of [`netns_name`]: `(lab, node)` when `name` carries `prefix`.
 pub fn parse_netns_name<'a>(prefix: &str, name: &'a str) -> Option<(&'a str, &'a str)> {
     let rest = name.strip_prefix(prefix)?.strip_prefix('-')?;
@@ -82,7 +87,8 @@ pub fn parse_netns_name<'a>(prefix: &str, name: &'a str) -> Option<(&'a str, &'a
 /// How FRR runs on one router.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrrPlan {
-    /// FRR pathspace (`-N`), equal to the namespace name.
+    /// FRR pathspace (`-N`): the namespace name with `.` replaced by `+`
+    /// (FRR refuses `.` there; names never contain `+`).
     pub pathspace: String,
     /// Daemons to start, in start order; always begins with zebra.
     pub daemons: Vec<String>,
@@ -365,7 +371,7 @@ pub fn plan(topo: &Topology, opts: &PlanOptions) -> Result<Plan, PlanError> {
                         None => daemons_for_config(&config),
                     };
                     plan.frr = Some(FrrPlan {
-                        pathspace: netns,
+                        pathspace: frr_pathspace(&netns),
                         daemons,
                         config,
                     });

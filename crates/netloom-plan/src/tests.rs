@@ -84,7 +84,7 @@ fn routers_get_daemons_from_their_config() {
     let p = plan(&lab(), &PlanOptions::default()).unwrap();
     let r1 = p.node("r1").unwrap().frr.as_ref().unwrap();
     assert_eq!(r1.daemons, ["zebra", "staticd", "bgpd", "ospfd"]);
-    assert_eq!(r1.pathspace, "nl-t1.r1");
+    assert_eq!(r1.pathspace, "nl-t1+r1");
     let r2 = p.node("r2").unwrap().frr.as_ref().unwrap();
     assert_eq!(r2.daemons, ["zebra", "staticd"]);
     assert!(r2.config.contains("hostname r2"));

@@ -6,8 +6,17 @@ use std::collections::{BTreeSet, HashMap};
 use std::process::Command;
 
 const FORBIDDEN: &[&str] = &[
-    "tokio", "nix", "libc", "rtnetlink", "netlink-sys", "rusqlite", "axum", "hyper", "ureq",
-    "tun-rs", "rand",
+    "tokio",
+    "nix",
+    "libc",
+    "rtnetlink",
+    "netlink-sys",
+    "rusqlite",
+    "axum",
+    "hyper",
+    "ureq",
+    "tun-rs",
+    "rand",
 ];
 
 fn deps_of(root: &str) -> BTreeSet<String> {
@@ -16,7 +25,11 @@ fn deps_of(root: &str) -> BTreeSet<String> {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let names: HashMap<&str, &str> = v["packages"]
         .as_array()

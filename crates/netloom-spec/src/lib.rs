@@ -151,7 +151,12 @@ fn token_len(line: &str, column: usize) -> usize {
             break;
         }
     }
-    let len = rest[..end].iter().collect::<String>().trim_end().chars().count();
+    let len = rest[..end]
+        .iter()
+        .collect::<String>()
+        .trim_end()
+        .chars()
+        .count();
     len.max(1)
 }
 
@@ -205,16 +210,16 @@ impl<'a> Sink<'a> {
         field: &str,
         message: impl Into<String>,
     ) {
-        let span = if span.is_known() {
-            span
+        let (span, snippet) = if span.is_known() {
+            (span, self.lines.get(span.line - 1).map(|l| l.to_string()))
         } else {
-            Span {
+            let start = Span {
                 line: 1,
                 column: 1,
                 len: 1,
-            }
+            };
+            (start, None)
         };
-        let snippet = self.lines.get(span.line - 1).map(|l| l.to_string());
         let d = Diagnostic {
             severity,
             file: self.file.to_string(),
@@ -318,6 +323,10 @@ pub fn load_str(text: &str, file_name: &str, base_dir: &Path) -> Result<Loaded, 
     let mut diags = std::mem::take(&mut sink.diags);
     // Stable: diagnostics at the same place keep the order they were found.
     diags.sort_by_key(|d| (d.line, d.column));
+    // A bad value in `defaults`, `kinds` or `groups` is found once per node
+    // that inherits it: report it once.
+    let mut seen = std::collections::HashSet::new();
+    diags.retain(|d| seen.insert((d.line, d.column, d.message.clone())));
     let failed = diags.iter().any(|d| d.severity == Severity::Error);
     match topology {
         Some(topology) if !failed => Ok(Loaded {
@@ -326,4 +335,12 @@ pub fn load_str(text: &str, file_name: &str, base_dir: &Path) -> Result<Loaded, 
         }),
         _ => Err(Diagnostics(diags)),
     }
+}
+
+/// The YAML `text` as plain JSON (plain scalars that read as integers,
+/// floats or booleans become numbers and booleans, `null`/`~`/empty become
+/// null), or `None` if it is not one valid YAML document. Meant for checking
+/// a file against [`json_schema`].
+pub fn yaml_to_json(text: &str) -> Option<serde_json::Value> {
+    yaml::parse(text).ok().flatten().map(|y| y.to_json())
 }

@@ -26,9 +26,7 @@
 //! kept in [`Node::binds`]; any other bind is kept with a warning, because
 //! netloom does not mount anything.
 
-use crate::spec::{
-    EndpointSpec, NamedMap, NodeSpec, Spanned, TopologyFileSpec, TopologySpec,
-};
+use crate::spec::{EndpointSpec, NamedMap, NodeSpec, Spanned, TopologyFileSpec, TopologySpec};
 use crate::yaml::Span;
 use crate::Sink;
 use netloom_model::{
@@ -141,6 +139,12 @@ fn resolve_node(
         .or_else(|| group.and_then(|g| g.kind.as_ref()))
         .or_else(|| defaults.and_then(|d| d.kind.as_ref()));
     let Some(kind_name) = kind_name else {
+        let reported = spec.kind_invalid
+            || group.is_some_and(|g| g.kind_invalid)
+            || defaults.is_some_and(|d| d.kind_invalid);
+        if reported {
+            return None;
+        }
         sink.error(
             key.span,
             &key.field,
@@ -503,10 +507,9 @@ fn merged_binds<'a>(chain: &Chain<'a>, base_dir: &Path, sink: &mut Sink) -> Vec<
     for level in chain.outward_in() {
         for spec in level.binds.iter().flatten() {
             match parse_bind(spec, base_dir) {
-                Ok(b) => match out
-                    .iter_mut()
-                    .find(|o| o.container.trim_end_matches('/') == b.container.trim_end_matches('/'))
-                {
+                Ok(b) => match out.iter_mut().find(|o| {
+                    o.container.trim_end_matches('/') == b.container.trim_end_matches('/')
+                }) {
                     Some(slot) => *slot = b,
                     None => out.push(b),
                 },
@@ -600,7 +603,11 @@ fn endpoint(
 ) -> Option<(Endpoint, Span, String)> {
     let (node, iface, span, field) = match ep {
         EndpointSpec::Brief(s) => {
-            let Some((node, iface)) = s.value.split_once(':') else {
+            let Some((node, iface)) = s
+                .value
+                .split_once(':')
+                .filter(|(n, i)| !n.is_empty() && !i.is_empty())
+            else {
                 sink.error(
                     s.span,
                     &s.field,

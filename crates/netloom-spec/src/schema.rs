@@ -20,6 +20,11 @@ pub fn json_schema() -> Value {
         }
     }
     if let Some(defs) = value.get_mut("$defs") {
+        if let Some(node) = defs.get_mut("NodeSpec").and_then(Value::as_object_mut) {
+            // `env` and `labels` use a custom schema, which schemars marks
+            // as required; they are optional.
+            node.remove("required");
+        }
         if let Some(props) = defs.get_mut("NodeSpec").and_then(properties) {
             for key in NODE_IGNORED {
                 props.insert(

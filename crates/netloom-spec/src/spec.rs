@@ -55,9 +55,12 @@ impl<T: JsonSchema> JsonSchema for NamedMap<T> {
         format!("Map_of_{}", T::schema_name()).into()
     }
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        // `r1: ~` (a node with only inherited properties) is allowed.
         schemars::json_schema!({
             "type": "object",
-            "additionalProperties": generator.subschema_for::<T>(),
+            "additionalProperties": {
+                "anyOf": [generator.subschema_for::<T>(), {"type": "null"}]
+            },
         })
     }
 }
@@ -134,6 +137,9 @@ pub struct NodeSpec {
     pub span: Span,
     #[schemars(skip)]
     pub field: String,
+    /// `kind` was given but was not a string (already reported).
+    #[schemars(skip)]
+    pub kind_invalid: bool,
 }
 
 /// containerlab's per-node `extras`.
@@ -192,9 +198,18 @@ pub struct ExtendedEndpointSpec {
 
 /// Top-level containerlab keys netloom accepts and ignores, with why.
 pub(crate) const TOP_IGNORED: &[(&str, &str)] = &[
-    ("prefix", "netloom names every object after the lab; `prefix` is ignored"),
-    ("mgmt", "netloom has no management network; `mgmt` is ignored"),
-    ("settings", "containerlab's `settings` do not apply to netloom; `settings` is ignored"),
+    (
+        "prefix",
+        "netloom names every object after the lab; `prefix` is ignored",
+    ),
+    (
+        "mgmt",
+        "netloom has no management network; `mgmt` is ignored",
+    ),
+    (
+        "settings",
+        "containerlab's `settings` do not apply to netloom; `settings` is ignored",
+    ),
 ];
 
 /// Top-level netloom keys planned for later issues: they change behaviour,
@@ -317,30 +332,24 @@ pub(crate) fn did_you_mean(key: &str, known: &[&str]) -> String {
         .map(|k| (distance(key, k), *k))
         .filter(|(d, k)| *d <= 2 && *d < k.len())
         .min()
-        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .map(|(_, k)| format!("did you mean `{k}`?"))
         .unwrap_or_default()
 }
 
 fn unknown_key(sink: &mut Sink, span: Span, field: &str, key: &str, known: &[&str]) {
-    let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-    sink.error(
-        span,
-        field,
-        format!(
-            "unknown key `{key}`{}; expected one of {}",
-            did_you_mean(key, known),
-            list.join(", ")
-        ),
-    );
+    let hint = did_you_mean(key, known);
+    let help = if hint.is_empty() {
+        let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+        format!("expected one of {}", list.join(", "))
+    } else {
+        hint
+    };
+    sink.error(span, field, format!("unknown key `{key}`; {help}"));
 }
 
 /// A mapping's entries with their keys as text, reporting keys that are not
 /// strings and keys given twice (the second is dropped).
-fn entries<'y>(
-    y: &'y Yaml,
-    field: &str,
-    sink: &mut Sink,
-) -> Vec<(Spanned<String>, &'y Yaml)> {
+fn entries<'y>(y: &'y Yaml, field: &str, sink: &mut Sink) -> Vec<(Spanned<String>, &'y Yaml)> {
     let Value::Map(map) = &y.value else {
         return Vec::new();
     };
@@ -440,10 +449,7 @@ fn scalar_map(y: &Yaml, field: &str, sink: &mut Sink) -> Option<NamedMap<Spanned
             _ => sink.error(
                 v.span,
                 &k.field,
-                format!(
-                    "expected a string or number, found {}",
-                    v.type_name()
-                ),
+                format!("expected a string or number, found {}", v.type_name()),
             ),
         }
     }
@@ -487,7 +493,11 @@ pub(crate) fn walk(doc: &Yaml, sink: &mut Sink) -> Option<TopologyFileSpec> {
         }
     }
     if !has_name {
-        sink.error(doc.span, "name", "missing required key `name` (the lab's name)");
+        sink.error(
+            doc.span,
+            "name",
+            "missing required key `name` (the lab's name)",
+        );
     }
     if !has_topology {
         sink.error(doc.span, "topology", "missing required key `topology`");
@@ -557,7 +567,10 @@ pub(crate) fn walk_node(y: &Yaml, field: &str, ctx: NodeContext, sink: &mut Sink
                 f,
                 "`kind` cannot be set inside `kinds`: the entry's name is the kind",
             ),
-            "kind" => spec.kind = string(value, f, sink),
+            "kind" => {
+                spec.kind = string(value, f, sink);
+                spec.kind_invalid = spec.kind.is_none();
+            }
             "group" if ctx != NodeContext::Node => {
                 sink.error(key.span, f, "`group` can only be set on a node")
             }
@@ -575,7 +588,9 @@ pub(crate) fn walk_node(y: &Yaml, field: &str, ctx: NodeContext, sink: &mut Sink
             k if NODE_IGNORED.contains(&k) => sink.warn(
                 key.span,
                 f,
-                format!("`{k}` is a containerlab container setting netloom does not use; it is ignored"),
+                format!(
+                    "`{k}` is a containerlab container setting netloom does not use; it is ignored"
+                ),
             ),
             k => unknown_key(sink, key.span, f, k, NODE_KEYS),
         }
@@ -591,7 +606,10 @@ fn walk_extras(y: &Yaml, field: &str, sink: &mut Sink) -> Option<ExtrasSpec> {
             sink.warn(
                 key.span,
                 &key.field,
-                format!("netloom reads only `extras.frr`; `{}` is ignored", key.value),
+                format!(
+                    "netloom reads only `extras.frr`; `{}` is ignored",
+                    key.value
+                ),
             );
             continue;
         }
@@ -606,7 +624,10 @@ fn walk_extras(y: &Yaml, field: &str, sink: &mut Sink) -> Option<ExtrasSpec> {
                 sink.warn(
                     k.span,
                     &k.field,
-                    format!("netloom reads only `extras.frr.daemons`; `{}` is ignored", k.value),
+                    format!(
+                        "netloom reads only `extras.frr.daemons`; `{}` is ignored",
+                        k.value
+                    ),
                 );
             }
         }
@@ -686,7 +707,11 @@ fn walk_link(y: &Yaml, field: &str, sink: &mut Sink) -> Option<LinkSpec> {
         }
     }
     if !has_endpoints {
-        sink.error(y.span, field, "a link needs `endpoints` (two `node:interface` strings)");
+        sink.error(
+            y.span,
+            field,
+            "a link needs `endpoints` (two `node:interface` strings)",
+        );
         return None;
     }
     ok.then_some(spec)
@@ -707,7 +732,10 @@ fn mtu(y: &Yaml, field: &str, sink: &mut Sink) -> Option<Spanned<u32>> {
             sink.error(
                 y.span,
                 field,
-                format!("mtu must be an integer from 68 to 65535, found {}", describe(y)),
+                format!(
+                    "mtu must be an integer from 68 to 65535, found {}",
+                    describe(y)
+                ),
             );
             None
         }
@@ -744,21 +772,16 @@ fn walk_endpoints(y: &Yaml, field: &str, sink: &mut Sink) -> Option<Vec<Endpoint
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let f = format!("{field}[{i}]");
-        match &item.value {
-            Value::Map(_) => out.push(EndpointSpec::Extended(walk_extended_endpoint(
-                item, &f, sink,
-            )?)),
-            _ => out.push(EndpointSpec::Brief(string(item, &f, sink)?)),
-        }
+        let ep = match &item.value {
+            Value::Map(_) => walk_extended_endpoint(item, &f, sink).map(EndpointSpec::Extended),
+            _ => string(item, &f, sink).map(EndpointSpec::Brief),
+        };
+        out.extend(ep);
     }
-    Some(out)
+    (out.len() == 2).then_some(out)
 }
 
-fn walk_extended_endpoint(
-    y: &Yaml,
-    field: &str,
-    sink: &mut Sink,
-) -> Option<ExtendedEndpointSpec> {
+fn walk_extended_endpoint(y: &Yaml, field: &str, sink: &mut Sink) -> Option<ExtendedEndpointSpec> {
     let mut spec = ExtendedEndpointSpec {
         span: y.span,
         field: field.to_string(),
@@ -792,7 +815,11 @@ fn walk_extended_endpoint(
         }
     }
     if ok && !(node && iface) {
-        sink.error(y.span, field, "an endpoint needs both `node` and `interface`");
+        sink.error(
+            y.span,
+            field,
+            "an endpoint needs both `node` and `interface`",
+        );
         return None;
     }
     ok.then_some(spec)

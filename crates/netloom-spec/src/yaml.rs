@@ -11,7 +11,7 @@
 //! bombs), YAML merge keys (`<<`, which containerlab files inherit from Go's
 //! YAML library) and a nesting limit, so no input can exhaust the stack.
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span as ParserSpan};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span as ParserSpan};
 use std::collections::HashMap;
 
 /// Where a value starts in the file: 1-based line and column (in
@@ -23,18 +23,48 @@ pub struct Span {
     pub len: usize,
 }
 
-impl Span {
-    pub(crate) fn from_parser(span: &ParserSpan) -> Span {
-        let line = span.start.line().max(1);
-        let column = span.start.col() + 1;
-        let len = if span.end.line() == span.start.line() && span.end.col() > span.start.col() {
-            span.end.col() - span.start.col()
+/// Maps the parser's character offsets to lines as `str::lines` sees them
+/// (the parser also breaks lines at a lone `\r`, which would make its own
+/// line numbers disagree with the snippet shown).
+pub(crate) struct LineIndex {
+    /// Character offset where each line starts.
+    starts: Vec<usize>,
+    chars: usize,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        let mut chars = 0;
+        for c in text.chars() {
+            chars += 1;
+            if c == '\n' {
+                starts.push(chars);
+            }
+        }
+        LineIndex { starts, chars }
+    }
+
+    /// 1-based line and column of a character offset.
+    fn position(&self, index: usize) -> (usize, usize) {
+        let index = index.min(self.chars);
+        let line = self.starts.partition_point(|s| *s <= index).max(1);
+        (line, index - self.starts[line - 1] + 1)
+    }
+
+    fn span(&self, start: &Marker, end: &Marker) -> Span {
+        let (line, column) = self.position(start.index());
+        let (end_line, _) = self.position(end.index());
+        let len = if end_line == line && end.index() > start.index() {
+            end.index() - start.index()
         } else {
             1
         };
         Span { line, column, len }
     }
+}
 
+impl Span {
     /// Whether this span points somewhere (a default span means "not given").
     pub fn is_known(&self) -> bool {
         self.line > 0
@@ -65,6 +95,40 @@ impl Yaml {
             Value::Scalar(..) => "a string",
             Value::Seq(_) => "a list",
             Value::Map(_) => "a mapping",
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Scalar(s, plain) => {
+                if *plain {
+                    if let Some(b) = parse_bool(self) {
+                        return J::Bool(b);
+                    }
+                    if let Ok(i) = s.parse::<i64>() {
+                        return J::from(i);
+                    }
+                    if let Some(n) = s.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                        return J::Number(n);
+                    }
+                }
+                J::String(s.clone())
+            }
+            Value::Seq(items) => J::Array(items.iter().map(Yaml::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = match &k.value {
+                            Value::Scalar(s, _) => s.clone(),
+                            _ => String::new(),
+                        };
+                        (key, v.to_json())
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -104,6 +168,7 @@ const MAX_DEPTH: usize = 128;
 const MAX_NODES: usize = 1_000_000;
 
 struct Builder<'a> {
+    lines: LineIndex,
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     anchors: HashMap<usize, Yaml>,
     nodes: usize,
@@ -116,11 +181,7 @@ impl<'a> Builder<'a> {
             Some(Err(e)) => {
                 let m = e.marker();
                 Err(SyntaxError {
-                    span: Span {
-                        line: m.line().max(1),
-                        column: m.col() + 1,
-                        len: 1,
-                    },
+                    span: self.lines.span(m, m),
                     message: format!("invalid YAML: {}", e.info()),
                 })
             }
@@ -155,8 +216,13 @@ impl<'a> Builder<'a> {
     }
 
     /// Builds the value that starts with `ev`.
-    fn node(&mut self, ev: Event<'a>, pspan: ParserSpan, depth: usize) -> Result<Yaml, SyntaxError> {
-        let span = Span::from_parser(&pspan);
+    fn node(
+        &mut self,
+        ev: Event<'a>,
+        pspan: ParserSpan,
+        depth: usize,
+    ) -> Result<Yaml, SyntaxError> {
+        let span = self.lines.span(&pspan.start, &pspan.end);
         if depth > MAX_DEPTH {
             return Err(SyntaxError {
                 span,
@@ -267,8 +333,8 @@ fn apply_merges(entries: &mut Vec<(Yaml, Yaml)>, merges: Vec<Yaml>) {
             if let Value::Map(more) = source.value {
                 for (k, v) in more {
                     let text = key_text(&k);
-                    let present = text.is_some()
-                        && entries.iter().any(|(ek, _)| key_text(ek) == text);
+                    let present =
+                        text.is_some() && entries.iter().any(|(ek, _)| key_text(ek) == text);
                     if !present {
                         entries.push((k, v));
                     }
@@ -282,6 +348,7 @@ fn apply_merges(entries: &mut Vec<(Yaml, Yaml)>, merges: Vec<Yaml>) {
 /// no document at all (empty, or only comments).
 pub(crate) fn parse(text: &str) -> Result<Option<Yaml>, SyntaxError> {
     let mut b = Builder {
+        lines: LineIndex::new(text),
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         nodes: 0,
@@ -299,7 +366,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Yaml>, SyntaxError> {
                 }
                 if doc.is_some() {
                     return Err(SyntaxError {
-                        span: Span::from_parser(&sp),
+                        span: b.lines.span(&sp.start, &sp.end),
                         message: "a topology file holds one YAML document; this is a second one"
                             .to_string(),
                     });
@@ -308,7 +375,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Yaml>, SyntaxError> {
             }
             other => {
                 return Err(SyntaxError {
-                    span: Span::from_parser(&sp),
+                    span: b.lines.span(&sp.start, &sp.end),
                     message: format!("invalid YAML: unexpected {other:?}"),
                 })
             }
@@ -345,6 +412,20 @@ mod tests {
                 len: 3
             }
         );
+    }
+
+    #[test]
+    fn positions_count_characters_and_ignore_lone_cr() {
+        let y = parse("é: [ab, \"cd\"]\r\nx: 1\ry: 2\n").unwrap().unwrap();
+        let Value::Map(entries) = y.value else {
+            panic!()
+        };
+        let Value::Seq(items) = &entries[0].1.value else {
+            panic!()
+        };
+        assert_eq!((items[1].span.line, items[1].span.column), (1, 9));
+        // A lone CR is no line break for the snippet, so `y` stays on line 2.
+        assert_eq!((entries[2].0.span.line, entries[2].0.span.column), (2, 6));
     }
 
     #[test]

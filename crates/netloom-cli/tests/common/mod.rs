@@ -14,7 +14,10 @@ pub struct Env {
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 pub fn example(rel: &str) -> PathBuf {
@@ -78,7 +81,12 @@ impl Env {
     }
 
     /// Polls `f` until it returns Some or `timeout` passes.
-    pub fn wait_for<T>(&self, what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut f: impl FnMut() -> Option<T>,
+    ) -> T {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(v) = f() {
@@ -101,7 +109,9 @@ impl Env {
     }
 
     pub fn ping(&self, node: &str, addr: &str) -> bool {
-        self.exec(node, &["ping", "-c", "1", "-W", "1", addr]).status.success()
+        self.exec(node, &["ping", "-c", "1", "-W", "1", addr])
+            .status
+            .success()
     }
 
     pub fn wait_ping(&self, node: &str, addr: &str, timeout: Duration) {

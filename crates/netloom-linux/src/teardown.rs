@@ -1,0 +1,182 @@
+//! Removing what netloom made: processes, FRR files, namespaces.
+
+use crate::error::{io_err, ExecError};
+use crate::frr::{conf_dir, frr_pathspace, netns_of_pathspace, run_dir, FRR_CONF_DIR, FRR_RUN_DIR};
+use crate::ns::{netns_path, NETNS_RUN_DIR};
+use crate::procs;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long processes get between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// A process netloom ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemovedProcess {
+    pub pid: i32,
+    /// Its command name (`/proc/<pid>/comm`).
+    pub comm: String,
+    /// The namespace (or FRR pathspace) it belonged to.
+    pub owner: String,
+}
+
+/// What a cleanup (or teardown) removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CleanupReport {
+    /// Namespaces whose `/run/netns` entry was removed.
+    pub namespaces: Vec<String>,
+    pub processes: Vec<RemovedProcess>,
+    /// FRR directories removed (`/etc/frr/<ps>`, `/var/run/frr/<ps>`).
+    pub frr_dirs: Vec<PathBuf>,
+    /// All of the above, one human-readable line per object.
+    pub removed: Vec<String>,
+}
+
+impl CleanupReport {
+    pub fn is_empty(&self) -> bool {
+        self.namespaces.is_empty() && self.processes.is_empty() && self.frr_dirs.is_empty()
+    }
+
+    fn summarise(&mut self) {
+        self.removed = self
+            .processes
+            .iter()
+            .map(|p| format!("process {} ({}) of {}", p.pid, p.comm, p.owner))
+            .chain(
+                self.frr_dirs
+                    .iter()
+                    .map(|d| format!("directory {}", d.display())),
+            )
+            .chain(self.namespaces.iter().map(|n| format!("namespace {n}")))
+            .collect();
+    }
+}
+
+/// The namespace inode behind a `/run/netns` entry, if it is bound.
+fn netns_inode(netns: &str) -> Option<u64> {
+    let file = std::fs::File::open(netns_path(netns)).ok()?;
+    if !crate::ns::is_nsfs(&file) {
+        return None;
+    }
+    file.metadata().ok().map(|m| m.ino())
+}
+
+/// Kills every process in (or marked with) the given namespaces and FRR
+/// pathspaces (as given to FRR), removes the pathspaces' directories, then
+/// unmounts and removes the namespaces. Missing things are fine.
+pub(crate) fn purge(
+    namespaces: &BTreeSet<String>,
+    pathspaces: &BTreeSet<String>,
+) -> Result<CleanupReport, ExecError> {
+    let mut report = CleanupReport::default();
+    let inodes: BTreeMap<u64, &String> = namespaces
+        .iter()
+        .filter_map(|n| netns_inode(n).map(|ino| (ino, n)))
+        .collect();
+    let victims: Vec<RemovedProcess> = procs::scan()
+        .into_iter()
+        .filter_map(|p| {
+            let owner = p
+                .netns_ino
+                .and_then(|ino| inodes.get(&ino).map(|n| n.to_string()))
+                .or_else(|| p.env_mark.clone().filter(|m| namespaces.contains(m)))
+                .or_else(|| p.frr_mark.clone().filter(|m| pathspaces.contains(m)))?;
+            Some(RemovedProcess {
+                pid: p.pid,
+                comm: p.comm,
+                owner,
+            })
+        })
+        .collect();
+    let pids: Vec<i32> = victims.iter().map(|v| v.pid).collect();
+    let killed = procs::terminate(&pids, GRACE);
+    report.processes = victims;
+
+    let mut first_error = killed.err();
+    for ps in pathspaces {
+        for dir in [conf_dir(ps), run_dir(ps)] {
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => report.frr_dirs.push(dir),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    first_error.get_or_insert(io_err(format!("remove {}", dir.display()))(e));
+                }
+            }
+        }
+    }
+    for netns in namespaces {
+        match crate::ns::remove(netns) {
+            Ok(true) => report.namespaces.push(netns.clone()),
+            Ok(false) => {}
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    for netns in namespaces {
+        if netns_path(netns).exists() {
+            first_error.get_or_insert(ExecError::StillPresent(format!("namespace {netns}")));
+        }
+    }
+    report.summarise();
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+/// Names in a directory (missing directory: none).
+fn dir_names(dir: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Mount points directly under `/run/netns` (from mountinfo).
+fn netns_mounts() -> Vec<String> {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return Vec::new();
+    };
+    let prefix = format!("{NETNS_RUN_DIR}/");
+    info.lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .filter_map(|mp| mp.strip_prefix(&prefix))
+        .filter(|n| !n.contains('/'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Everything present whose name `owned` accepts (given the namespace
+/// name): namespaces (entries and mounts), FRR pathspace directories, and
+/// namespaces and pathspaces named by the marks of running processes.
+pub(crate) fn find_owned(owned: &dyn Fn(&str) -> bool) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut namespaces: BTreeSet<String> = dir_names(NETNS_RUN_DIR)
+        .into_iter()
+        .chain(netns_mounts())
+        .filter(|n| owned(n))
+        .collect();
+    let mut pathspaces: BTreeSet<String> = dir_names(FRR_CONF_DIR)
+        .into_iter()
+        .chain(dir_names(FRR_RUN_DIR))
+        .filter(|ps| owned(&netns_of_pathspace(ps)))
+        .collect();
+    for p in procs::scan() {
+        if let Some(m) = p.env_mark.filter(|m| owned(m)) {
+            namespaces.insert(m);
+        }
+        if let Some(m) = p.frr_mark.filter(|m| owned(&netns_of_pathspace(m))) {
+            pathspaces.insert(m);
+        }
+    }
+    for n in &namespaces {
+        pathspaces.insert(frr_pathspace(n));
+    }
+    (namespaces, pathspaces)
+}

@@ -1,0 +1,51 @@
+//! The JSON Schema is valid, names the format's keys, and accepts every good
+//! golden file.
+
+use std::fs;
+use std::path::Path;
+
+#[test]
+fn schema_mentions_the_format() {
+    let schema = netloom_spec::json_schema();
+    let text = serde_json::to_string(&schema).unwrap();
+    for word in ["topology", "nodes", "links", "endpoints", "startup-config"] {
+        assert!(text.contains(&format!("\"{word}\"")), "schema lacks {word}");
+    }
+    assert_eq!(schema["required"], serde_json::json!(["name", "topology"]));
+    assert!(jsonschema::meta::is_valid(&schema));
+}
+
+#[test]
+fn good_files_validate_against_the_schema() {
+    let schema = netloom_spec::json_schema();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/good");
+    let mut checked = 0;
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yml") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let doc = netloom_spec::yaml_to_json(&text).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 3);
+}
+
+#[test]
+fn schema_rejects_unknown_keys_and_accepts_containerlab_ones() {
+    let validator = jsonschema::validator_for(&netloom_spec::json_schema()).unwrap();
+    let ok = netloom_spec::yaml_to_json(
+        "name: a\nmgmt: {network: x}\ntopology:\n  nodes:\n    r1: {kind: linux, mgmt-ipv4: 1.2.3.4}\n",
+    )
+    .unwrap();
+    assert!(validator.is_valid(&ok));
+    let bad =
+        netloom_spec::yaml_to_json("name: a\ntopology:\n  nodes:\n    r1: {colour: x}\n").unwrap();
+    assert!(!validator.is_valid(&bad));
+    let bad = netloom_spec::yaml_to_json("name: a\n").unwrap();
+    assert!(!validator.is_valid(&bad));
+}
