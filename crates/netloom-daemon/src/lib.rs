@@ -140,6 +140,11 @@ pub async fn serve(cfg: Config) -> Result<(), DaemonError> {
         addr,
     });
     let app = api::router(state);
+    // Streamed deploy progress is many small writes: without TCP_NODELAY
+    // each one can wait 40 ms for a delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await;

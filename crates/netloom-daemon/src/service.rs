@@ -219,6 +219,7 @@ impl Service {
         progress: &(dyn Fn(DeployProgress) + Sync),
     ) -> Result<LabView, ServiceError> {
         let lab = topo.name.to_string();
+        let t0 = std::time::Instant::now();
         let _guard = self.claim(&lab)?;
         if self.store.get_lab(&lab)?.is_some() {
             return Err(ServiceError::AlreadyDeployed(lab));
@@ -230,6 +231,7 @@ impl Service {
         // Recorded before anything is created, so a crash mid-deploy leaves
         // a record that `cleanup` finds.
         self.store.insert_lab(topo, &plan)?;
+        let t_recorded = t0.elapsed();
         let result = self.exec.apply(&plan, &|p: netloom_linux::Progress| {
             progress(DeployProgress {
                 phase: p.phase,
@@ -239,6 +241,7 @@ impl Service {
                 node: p.node,
             })
         });
+        let t_applied = t0.elapsed();
         match result {
             Ok(()) => {
                 self.store.set_state(&lab, LabState::Running)?;
@@ -253,7 +256,15 @@ impl Service {
                     .store
                     .get_lab(&lab)?
                     .ok_or_else(|| ServiceError::NotFound(lab.clone()))?;
-                Ok(self.view(&record))
+                let view = self.view(&record);
+                tracing::debug!(
+                    lab = %lab,
+                    recorded_ms = t_recorded.as_secs_f64() * 1e3,
+                    applied_ms = t_applied.as_secs_f64() * 1e3,
+                    total_ms = t0.elapsed().as_secs_f64() * 1e3,
+                    "deployed"
+                );
+                Ok(view)
             }
             Err(source) => {
                 self.store.delete_lab(&lab)?;

@@ -131,6 +131,7 @@ impl Executor {
         }
 
         for phase in &phases {
+            let phase_started = std::time::Instant::now();
             let workers = match phase.name.as_str() {
                 "routers" | "exec" => self.process_workers,
                 _ => self.kernel_workers,
@@ -149,6 +150,12 @@ impl Executor {
                 }
                 Err(e) => lock(&failures).push((phase.name.clone(), step.clone(), e)),
             });
+            tracing::debug!(
+                phase = %phase.name,
+                steps = phase.steps.len(),
+                ms = phase_started.elapsed().as_secs_f64() * 1e3,
+                "phase applied"
+            );
             if !lock(&failures).is_empty() {
                 break;
             }

@@ -72,6 +72,7 @@ pub(crate) fn purge(
     pathspaces: &BTreeSet<String>,
 ) -> Result<CleanupReport, ExecError> {
     let mut report = CleanupReport::default();
+    let t0 = std::time::Instant::now();
     let inodes: BTreeMap<u64, &String> = namespaces
         .iter()
         .filter_map(|n| netns_inode(n).map(|ino| (ino, n)))
@@ -95,6 +96,7 @@ pub(crate) fn purge(
     let killed = procs::terminate(&pids, GRACE);
     report.processes = victims;
 
+    let t_killed = t0.elapsed();
     let mut first_error = killed.err();
     for ps in pathspaces {
         for dir in [conf_dir(ps), run_dir(ps)] {
@@ -107,6 +109,7 @@ pub(crate) fn purge(
             }
         }
     }
+    let t_dirs = t0.elapsed();
     for netns in namespaces {
         match crate::ns::remove(netns) {
             Ok(true) => report.namespaces.push(netns.clone()),
@@ -121,6 +124,13 @@ pub(crate) fn purge(
             first_error.get_or_insert(ExecError::StillPresent(format!("namespace {netns}")));
         }
     }
+    tracing::debug!(
+        namespaces = namespaces.len(),
+        processes_ms = t_killed.as_secs_f64() * 1e3,
+        dirs_ms = t_dirs.as_secs_f64() * 1e3,
+        total_ms = t0.elapsed().as_secs_f64() * 1e3,
+        "purged"
+    );
     report.summarise();
     match first_error {
         Some(e) => Err(e),
