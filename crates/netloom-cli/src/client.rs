@@ -69,7 +69,16 @@ impl Client {
     pub fn connect_or_start() -> Result<Client> {
         let home = home();
         if let Some(c) = Self::connect_once(&home)? {
-            return Ok(c);
+            if same_binary(c.info.pid) {
+                return Ok(c);
+            }
+            // A daemon of another build (an upgrade, a rebuild): replace it.
+            // Labs keep running; the new daemon adopts them.
+            eprintln!(
+                "note: restarting the netloom daemon (pid {}), which runs another build of netloom",
+                c.info.pid
+            );
+            c.stop()?;
         }
         start_daemon(&home)?;
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -134,6 +143,15 @@ impl Client {
         )
     }
 
+    pub fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        Self::decode(
+            self.agent
+                .request("PATCH", &self.url(path))
+                .set("Authorization", &self.auth())
+                .send_json(body),
+        )
+    }
+
     pub fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         Self::decode(
             self.agent
@@ -181,6 +199,18 @@ impl Client {
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(())
+    }
+}
+
+/// Whether daemon `pid` runs this very executable (not an older build that
+/// was replaced on disk).
+fn same_binary(pid: u32) -> bool {
+    let Ok(theirs) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
+        return true; // cannot tell: assume it is fine
+    };
+    match std::env::current_exe() {
+        Ok(ours) => theirs == ours,
+        Err(_) => true,
     }
 }
 

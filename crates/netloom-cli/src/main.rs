@@ -5,6 +5,7 @@
 
 mod client;
 mod enter;
+mod link;
 mod table;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -12,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use client::Client;
 use netloom_daemon::api::{CleanupRequest, DeployEvent};
 use netloom_daemon::service::{CleanupView, LabView};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -67,6 +69,10 @@ enum Cmd {
         name: Option<String>,
         #[arg(short = 't', long = "topo", conflicts_with = "name")]
         topo: Option<PathBuf>,
+        /// Show links: mode, effective properties per direction and where
+        /// they came from, state, counters.
+        #[arg(long)]
+        links: bool,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -87,6 +93,27 @@ enum Cmd {
         /// Program to run instead of $SHELL (e.g. vtysh).
         #[arg(long)]
         shell: Option<String>,
+    },
+    /// Capture the packets of an interface to a pcapng file (both link
+    /// kinds); Ctrl-C stops cleanly.
+    Capture {
+        #[arg(long)]
+        name: Option<String>,
+        /// NODE:INTERFACE
+        endpoint: String,
+        /// Output file; `-` writes to stdout (`| tshark -r -`, `| wireshark -k -i -`).
+        #[arg(short = 'w', long = "write")]
+        write: String,
+        /// Stop after this many packets.
+        #[arg(short = 'c', long)]
+        count: Option<u64>,
+        /// A capture filter in BPF syntax (`icmp`, `tcp port 179`).
+        filter: Vec<String>,
+    },
+    /// Change a running link: impairments, up, down.
+    Link {
+        #[command(subcommand)]
+        action: link::LinkCmd,
     },
     /// Print the JSON Schema of the topology file format.
     Schema,
@@ -166,12 +193,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             all,
             cleanup,
         } => destroy(topo.as_deref(), name, all, cleanup),
-        Cmd::Inspect { name, topo, format } => {
+        Cmd::Inspect {
+            name,
+            topo,
+            links,
+            format,
+        } => {
             let name = match topo {
                 Some(t) => Some(lab_name_of(&t)?),
                 None => name,
             };
-            inspect(name, format)
+            inspect(name, links, format)
         }
         Cmd::Exec {
             name,
@@ -179,6 +211,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             command,
         } => exec(name, &node, &command),
         Cmd::Console { name, node, shell } => console(name, &node, shell),
+        Cmd::Capture {
+            name,
+            endpoint,
+            write,
+            count,
+            filter,
+        } => capture(
+            name,
+            &endpoint,
+            &write,
+            (!filter.is_empty()).then(|| filter.join(" ")),
+            count,
+        ),
+        Cmd::Link { action } => {
+            link::run(action)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Schema => {
             println!(
                 "{}",
@@ -295,7 +344,7 @@ fn deploy(path: &Path, reconfigure: bool, format: Format) -> Result<ExitCode> {
     );
     bar.set_prefix(lab.clone());
     let started = std::time::Instant::now();
-    let mut outcome: Option<std::result::Result<LabView, String>> = None;
+    let mut outcome: Option<std::result::Result<LabView, (String, String)>> = None;
     client.deploy_stream(&serde_json::json!({ "topology": topo }), |ev| match ev {
         DeployEvent::Progress(p) => {
             bar.set_length(p.total as u64);
@@ -303,7 +352,7 @@ fn deploy(path: &Path, reconfigure: bool, format: Format) -> Result<ExitCode> {
             bar.set_message(format!("{}: {} {}", p.phase, p.node, p.step));
         }
         DeployEvent::Done { lab } => outcome = Some(Ok(*lab)),
-        DeployEvent::Error(e) => outcome = Some(Err(e.message)),
+        DeployEvent::Error(e) => outcome = Some(Err((e.code, e.message))),
     })?;
     bar.finish_and_clear();
     match outcome {
@@ -318,7 +367,10 @@ fn deploy(path: &Path, reconfigure: bool, format: Format) -> Result<ExitCode> {
             print_labs(&[view], format)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Err(msg)) => bail!("{msg}\nnothing of lab {lab} was left behind"),
+        Some(Err((code, msg))) if code == "deploy_failed" => {
+            bail!("{msg}\nnothing of lab {lab} was left behind")
+        }
+        Some(Err((_, msg))) => bail!("{msg}"),
         None => bail!("the daemon ended the deploy stream without a result; see its log"),
     }
 }
@@ -376,7 +428,7 @@ fn destroy(
     Ok(ExitCode::SUCCESS)
 }
 
-fn inspect(name: Option<String>, format: Format) -> Result<ExitCode> {
+fn inspect(name: Option<String>, links: bool, format: Format) -> Result<ExitCode> {
     let client = Client::connect_or_start()?;
     let labs: Vec<LabView> = match name {
         Some(n) => vec![client.get(&format!("/api/v1/labs/{n}"))?],
@@ -386,7 +438,11 @@ fn inspect(name: Option<String>, format: Format) -> Result<ExitCode> {
         eprintln!("no labs are deployed");
         return Ok(ExitCode::SUCCESS);
     }
-    print_labs(&labs, format)?;
+    if links && format == Format::Table {
+        print!("{}", table::links(&labs));
+    } else {
+        print_labs(&labs, format)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -453,24 +509,14 @@ fn find_target(lab: Option<String>, node: &str) -> Result<enter::Target> {
     }
 }
 
-fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => ExitCode::from(c.clamp(0, 255) as u8),
-        (None, Some(sig)) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
-        _ => ExitCode::from(1),
-    }
-}
-
 fn exec(lab: Option<String>, node: &str, command: &[String]) -> Result<ExitCode> {
     let target = find_target(lab, node)?;
     let mut cmd = std::process::Command::new(&command[0]);
     cmd.args(&command[1..]);
     enter::prepare(&mut cmd, &target)?;
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot run `{}` on node {node}", command[0]))?;
-    Ok(exit_code_of(status))
+    // Become the command: signals, the terminal and the exit code are its.
+    let err = cmd.exec();
+    Err(err).with_context(|| format!("cannot run `{}` on node {node}", command[0]))
 }
 
 fn console(lab: Option<String>, node: &str, shell: Option<String>) -> Result<ExitCode> {
@@ -485,8 +531,40 @@ fn console(lab: Option<String>, node: &str, shell: Option<String>) -> Result<Exi
         "console on {node} (namespace {}); exit to leave",
         target.netns
     );
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot start `{program}` on node {node}"))?;
-    Ok(exit_code_of(status))
+    let err = cmd.exec();
+    Err(err).with_context(|| format!("cannot start `{program}` on node {node}"))
+}
+
+fn capture(
+    lab: Option<String>,
+    endpoint: &str,
+    write: &str,
+    filter: Option<String>,
+    count: Option<u64>,
+) -> Result<ExitCode> {
+    let (node, iface) = endpoint
+        .split_once(':')
+        .ok_or_else(|| anyhow!("`{endpoint}` is not NODE:INTERFACE"))?;
+    let target = find_target(lab, node)?;
+    let dumpcap = ["/usr/bin/dumpcap", "/usr/sbin/dumpcap"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .ok_or_else(|| {
+            anyhow!("capture needs dumpcap (Debian package `wireshark-common`, installed with `tshark`); run `scripts/install-deps run`")
+        })?;
+    let mut cmd = std::process::Command::new(dumpcap);
+    cmd.args(["-q", "-i", iface, "-w", write]);
+    if let Some(f) = &filter {
+        cmd.args(["-f", f]);
+    }
+    if let Some(c) = count {
+        cmd.args(["-c", &c.to_string()]);
+    }
+    enter::prepare(&mut cmd, &target)?;
+    if write != "-" {
+        eprintln!("capturing on {endpoint} into {write}; Ctrl-C stops");
+    }
+    // dumpcap gets Ctrl-C directly and closes the file properly.
+    let err = cmd.exec();
+    Err(err).with_context(|| format!("cannot start dumpcap on {endpoint}"))
 }

@@ -82,6 +82,124 @@ pub fn labs(labs: &[LabView]) -> String {
     render(&rows)
 }
 
+fn ms(ns: u64) -> String {
+    let v = ns as f64 / 1e6;
+    if v >= 10.0 {
+        format!("{v:.1}ms")
+    } else {
+        format!("{v:.3}ms")
+    }
+}
+
+/// The effective properties of one direction, compactly, with sources.
+fn direction(p: &netloom_plan::WireProps) -> (String, String) {
+    let mut parts = Vec::new();
+    if p.down {
+        parts.push("DOWN".to_string());
+    }
+    parts.push(format!("delay {}", ms(p.delay_ns)));
+    if p.jitter_ns > 0 {
+        parts.push(format!(
+            "jitter {}{}",
+            ms(p.jitter_ns),
+            if p.reorder { " reorder" } else { "" }
+        ));
+    }
+    match p.loss {
+        Some(netloom_model::Loss::Random { p }) => parts.push(format!("loss {p}")),
+        Some(netloom_model::Loss::Gilbert { p, r, h, k }) => {
+            parts.push(format!("loss gilbert(p {p}, r {r}, h {h}, k {k})"))
+        }
+        None => {}
+    }
+    if p.duplicate.0 > 0 {
+        parts.push(format!("dup {}", p.duplicate));
+    }
+    if p.corrupt.0 > 0 {
+        parts.push(format!("corrupt {}", p.corrupt));
+    }
+    if let Some(r) = p.rate_bps {
+        parts.push(format!("rate {}", rate(r)));
+    }
+    let sources: Vec<String> = p.sources.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    (parts.join(", "), sources.join("; "))
+}
+
+fn rate(bps: u64) -> String {
+    if bps >= 1_000_000_000 {
+        format!("{}gbit", bps as f64 / 1e9)
+    } else if bps >= 1_000_000 {
+        format!("{}mbit", bps as f64 / 1e6)
+    } else {
+        format!("{}kbit", bps as f64 / 1e3)
+    }
+}
+
+/// One row per link and direction: mode, state, effective properties,
+/// counters, and where each property came from.
+pub fn links(labs: &[LabView]) -> String {
+    let mut rows = vec![vec![
+        "LAB".to_string(),
+        "LINK".into(),
+        "MODE".into(),
+        "STATE".into(),
+        "DIRECTION".into(),
+        "PROPERTIES".into(),
+        "PACKETS".into(),
+        "DROPS (loss/queue/down)".into(),
+        "FROM".into(),
+    ]];
+    for lab in labs {
+        for l in &lab.links {
+            let state = if l.up { "up" } else { "down" }.to_string();
+            let link = format!("{} <-> {}", l.a, l.b);
+            match (&l.a_to_b, &l.b_to_a) {
+                (Some(ab), Some(ba)) => {
+                    for (name, p, c) in [
+                        (
+                            format!("{} -> {}", l.a, l.b),
+                            ab,
+                            l.counters.map(|c| c.a_to_b),
+                        ),
+                        (
+                            format!("{} -> {}", l.b, l.a),
+                            ba,
+                            l.counters.map(|c| c.b_to_a),
+                        ),
+                    ] {
+                        let (props, from) = direction(p);
+                        rows.push(vec![
+                            lab.name.clone(),
+                            link.clone(),
+                            "emulated".into(),
+                            state.clone(),
+                            name,
+                            props,
+                            c.map_or("-".into(), |c| c.packets.to_string()),
+                            c.map_or("-".into(), |c| {
+                                format!("{}/{}/{}", c.drop_loss, c.drop_queue, c.drop_down)
+                            }),
+                            if from.is_empty() { "-".into() } else { from },
+                        ]);
+                    }
+                }
+                _ => rows.push(vec![
+                    lab.name.clone(),
+                    link,
+                    "veth".into(),
+                    state,
+                    "both".into(),
+                    "none (kernel pair)".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ]),
+            }
+        }
+    }
+    render(&rows)
+}
+
 pub fn events(events: &[Event]) -> String {
     let mut rows = vec![vec![
         "TIME (ms)".to_string(),

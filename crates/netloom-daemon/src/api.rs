@@ -56,7 +56,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::AlreadyDeployed(_)
             | ServiceError::Busy(_)
             | ServiceError::Leftovers(_) => StatusCode::CONFLICT,
-            ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Invalid(_) | ServiceError::BadLink(_) => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.code(), e.chain())
@@ -78,6 +78,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/labs", get(list_labs).post(deploy))
         .route("/api/v1/labs/{lab}", get(inspect).delete(destroy))
         .route("/api/v1/labs/{lab}/nodes/{node}/exec", post(exec))
+        .route(
+            "/api/v1/labs/{lab}/links/{endpoint}",
+            axum::routing::patch(change_link),
+        )
         .route("/api/v1/cleanup", post(cleanup))
         .route("/api/v1/events", get(events))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -244,6 +248,21 @@ async fn deploy(
         .header(header::CONTENT_TYPE, "application/x-ndjson")
         .body(Body::from_stream(lines))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// Changes a running link: `PATCH /api/v1/labs/{lab}/links/{node:iface}`
+/// with a [`crate::service::LinkChange`].
+async fn change_link(
+    State(state): State<Arc<ApiState>>,
+    Path((lab, endpoint)): Path<(String, String)>,
+    body: Result<Json<crate::service::LinkChange>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<crate::service::LinkView> {
+    let Json(change) =
+        body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let service = state.service.clone();
+    Ok(Json(
+        blocking(move || service.change_link(&lab, &endpoint, &change)).await?,
+    ))
 }
 
 /// Body of `POST /api/v1/cleanup`.

@@ -5,7 +5,7 @@
 use crate::store::{LabRecord, LabState, Store, StoreError};
 use netloom_linux::Executor;
 use netloom_model::{NodeKind, Topology};
-use netloom_plan::{Plan, PlanOptions};
+use netloom_plan::{Plan, PlanOptions, Realisation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -25,6 +25,8 @@ pub enum ServiceError {
     Leftovers(String),
     #[error("invalid topology: {0}")]
     Invalid(String),
+    #[error("{0}")]
+    BadLink(String),
     #[error("node `{node}` not found in lab `{lab}`")]
     NodeNotFound { lab: String, node: String },
     #[error("deploy of lab `{lab}` failed")]
@@ -55,6 +57,7 @@ impl ServiceError {
             ServiceError::Leftovers(_) => "leftovers",
             ServiceError::Invalid(_) => "invalid_topology",
             ServiceError::NodeNotFound { .. } => "node_not_found",
+            ServiceError::BadLink(_) => "bad_link_change",
             ServiceError::Deploy { .. } => "deploy_failed",
             ServiceError::Destroy { .. } => "destroy_failed",
             ServiceError::Cleanup(_) => "cleanup_failed",
@@ -138,6 +141,40 @@ pub struct LinkView {
     pub a: String,
     pub b: String,
     pub mtu: Option<u32>,
+    pub mode: netloom_model::LinkMode,
+    /// Carrier up (as netloom set it).
+    pub up: bool,
+    /// Emulated links: effective properties per direction, with where
+    /// each value came from.
+    pub a_to_b: Option<netloom_plan::WireProps>,
+    pub b_to_a: Option<netloom_plan::WireProps>,
+    /// Emulated links: the wire's counters (`None` when it is not running).
+    pub counters: Option<netloom_linux::WireCounters>,
+}
+
+/// A live change of one link (`netloom link set|up|down`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LinkChange {
+    /// Impairments to set (what is not given stays as it is).
+    #[serde(default)]
+    pub set: netloom_model::Impairments,
+    /// Carrier / forwarding state to set.
+    #[serde(default)]
+    pub up: Option<bool>,
+    /// Only the direction leaving the named endpoint.
+    #[serde(default)]
+    pub one_way: bool,
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
 }
 
 /// What `cleanup` removed.
@@ -315,6 +352,14 @@ impl Service {
     /// leftovers, running or not.
     pub fn cleanup(&self, lab: Option<&str>) -> Result<CleanupView, ServiceError> {
         let mut view = CleanupView::default();
+        // Records no version of this daemon can read: their kernel objects
+        // are found by mark below (they are not kept).
+        for name in self.store.unreadable_labs()? {
+            if lab.is_none_or(|l| l == name) {
+                self.store.delete_lab(&name)?;
+                view.labs.push(name);
+            }
+        }
         let records = self.store.list_labs()?;
         let mut keep = Vec::new();
         for record in records {
@@ -387,12 +432,17 @@ impl Service {
         for record in self.store.list_labs()? {
             match record.state {
                 LabState::Running => {
-                    self.store.add_event(
-                        &record.name,
-                        None,
-                        "adopted",
-                        "seen again after daemon start",
-                    )?;
+                    // Emulated links kept their TAPs (without carrier)
+                    // while no daemon ran: join them again.
+                    let message = match self.exec.resume_wires(&record.plan) {
+                        Ok(()) => "seen again after daemon start".to_string(),
+                        Err(e) => format!(
+                            "seen again after daemon start; emulated links could not resume: {}",
+                            chain(&e)
+                        ),
+                    };
+                    self.store
+                        .add_event(&record.name, None, "adopted", &message)?;
                     adopted.push(record.name);
                 }
                 LabState::Deploying | LabState::Destroying => {
@@ -409,6 +459,138 @@ impl Service {
             }
         }
         Ok(adopted)
+    }
+
+    fn link_view(&self, l: &netloom_plan::LinkPlan) -> LinkView {
+        let (a_to_b, b_to_a) = match &l.realisation {
+            Realisation::Emulated { a_to_b, b_to_a } => {
+                (Some(a_to_b.clone()), Some(b_to_a.clone()))
+            }
+            Realisation::Veth => (None, None),
+        };
+        LinkView {
+            a: format!("{}:{}", l.a.node, l.a.iface),
+            b: format!("{}:{}", l.b.node, l.b.iface),
+            mtu: l.mtu,
+            mode: l.realisation.mode(),
+            up: l.up,
+            a_to_b,
+            b_to_a,
+            counters: self.exec.wire_counters(&l.id),
+        }
+    }
+
+    /// Changes a running link: impairments and/or state, both ways or
+    /// one way (leaving `endpoint`). Applied to the network, then recorded.
+    pub fn change_link(
+        &self,
+        lab: &str,
+        endpoint: &str,
+        change: &LinkChange,
+    ) -> Result<LinkView, ServiceError> {
+        let _guard = self.claim(lab)?;
+        let mut record = self
+            .store
+            .get_lab(lab)?
+            .ok_or_else(|| ServiceError::NotFound(lab.to_string()))?;
+        let (node, iface) = endpoint
+            .split_once(':')
+            .ok_or_else(|| ServiceError::BadLink(format!("`{endpoint}` is not NODE:INTERFACE")))?;
+        let index = record
+            .plan
+            .links
+            .iter()
+            .position(|l| {
+                [&l.a, &l.b]
+                    .iter()
+                    .any(|e| e.node.as_str() == node && e.iface.as_str() == iface)
+            })
+            .ok_or_else(|| {
+                ServiceError::BadLink(format!("lab `{lab}` has no link at `{endpoint}`"))
+            })?;
+        netloom_plan::check_impairments(&change.set).map_err(ServiceError::BadLink)?;
+        let link = &mut record.plan.links[index];
+        let from_a = link.a.node.as_str() == node && link.a.iface.as_str() == iface;
+        let dir = match (change.one_way, from_a) {
+            (false, _) => netloom_linux::Direction::Both,
+            (true, true) => netloom_linux::Direction::AtoB,
+            (true, false) => netloom_linux::Direction::BtoA,
+        };
+        let what = format!(
+            "link {}:{} <-> {}:{}",
+            link.a.node, link.a.iface, link.b.node, link.b.iface
+        );
+        match &mut link.realisation {
+            Realisation::Veth => {
+                if !change.set.is_empty() {
+                    return Err(ServiceError::BadLink(format!(
+                        "{what} is a kernel veth pair, which cannot delay, drop or shape packets; give it `mode: emulated` (or any impairment) in the topology file and redeploy to get netloom's wire"
+                    )));
+                }
+                if let Some(up) = change.up {
+                    if change.one_way {
+                        return Err(ServiceError::BadLink(format!(
+                            "{what} is a kernel veth pair: it can only go down both ways; use `mode: emulated` for one-way failures"
+                        )));
+                    }
+                    for end in [&link.a, &link.b] {
+                        self.exec
+                            .set_iface_up(&end.netns, end.iface.as_str(), up)
+                            .map_err(|e| {
+                                ServiceError::BadLink(format!(
+                                    "cannot change {what}: {}",
+                                    chain(&e)
+                                ))
+                            })?;
+                    }
+                    link.up = up;
+                }
+            }
+            Realisation::Emulated { a_to_b, b_to_a } => {
+                let (ab, ba) = match dir {
+                    netloom_linux::Direction::Both => (true, true),
+                    netloom_linux::Direction::AtoB => (true, false),
+                    netloom_linux::Direction::BtoA => (false, true),
+                };
+                for (selected, props) in [(ab, &mut *a_to_b), (ba, &mut *b_to_a)] {
+                    if selected {
+                        props.apply(&change.set, "live change");
+                        if let (Some(up), true) = (change.up, change.one_way) {
+                            props.down = !up;
+                        }
+                    }
+                }
+                if let (Some(up), false) = (change.up, change.one_way) {
+                    link.up = up;
+                }
+                let fail = |e: netloom_linux::ExecError| {
+                    ServiceError::BadLink(format!("cannot change {what}: {}", chain(&e)))
+                };
+                // Carrier first: it sets both directions; then each
+                // direction's own properties and one-way state.
+                self.exec.set_wire_up(&link.id, link.up).map_err(fail)?;
+                for (d, props) in [
+                    (netloom_linux::Direction::AtoB, &*a_to_b),
+                    (netloom_linux::Direction::BtoA, &*b_to_a),
+                ] {
+                    self.exec
+                        .set_wire_props(&link.id, d, props, link.up && !props.down)
+                        .map_err(fail)?;
+                }
+            }
+        }
+        let view = self.link_view(&record.plan.links[index]);
+        self.store.update_plan(lab, &record.plan)?;
+        self.store.add_event(
+            lab,
+            Some(node),
+            "link-changed",
+            &format!(
+                "{endpoint}: {}",
+                serde_json::to_string(change).unwrap_or_default()
+            ),
+        )?;
+        Ok(view)
     }
 
     fn view(&self, record: &LabRecord) -> LabView {
@@ -485,11 +667,7 @@ impl Service {
                 .plan
                 .links
                 .iter()
-                .map(|l| LinkView {
-                    a: format!("{}:{}", l.a.node, l.a.iface),
-                    b: format!("{}:{}", l.b.node, l.b.iface),
-                    mtu: l.mtu,
-                })
+                .map(|l| self.link_view(l))
                 .collect(),
         }
     }

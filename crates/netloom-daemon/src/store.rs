@@ -170,6 +170,19 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces a lab's plan (after a live change).
+    pub fn update_plan(&self, lab: &str, plan: &Plan) -> Result<(), StoreError> {
+        let json = serde_json::to_string(plan).map_err(|source| StoreError::Json {
+            lab: lab.to_string(),
+            source,
+        })?;
+        self.conn().execute(
+            "UPDATE labs SET plan = ?2, updated_at = ?3 WHERE name = ?1",
+            params![lab, json, now_ms() / 1000],
+        )?;
+        Ok(())
+    }
+
     pub fn delete_lab(&self, lab: &str) -> Result<(), StoreError> {
         self.conn()
             .execute("DELETE FROM labs WHERE name = ?1", params![lab])?;
@@ -197,7 +210,38 @@ impl Store {
             let rows = stmt.query_map([], raw_row)?;
             rows.collect::<Result<_, _>>()?
         };
-        rows.into_iter().map(decode).collect()
+        // One unreadable record (written by an incompatible version) must
+        // not hide the others or stop the daemon: it is reported and left
+        // for `unreadable_labs` / cleanup.
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| match decode(r) {
+                Ok(rec) => Some(rec),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipping unreadable lab record");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// Names of lab records that cannot be decoded.
+    pub fn unreadable_labs(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<RawRow> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare(
+                "SELECT name, state, topology, plan, created_at, updated_at FROM labs ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], raw_row)?;
+            rows.collect::<Result<_, _>>()?
+        };
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let name = r.0.clone();
+                decode(r).is_err().then_some(name)
+            })
+            .collect())
     }
 
     pub fn add_event(
@@ -289,6 +333,9 @@ mod tests {
             nodes: Default::default(),
             links: vec![],
             source: None,
+            sites: Default::default(),
+            sites_latency: Vec::new(),
+            link_defaults: Default::default(),
         };
         let plan = netloom_plan::plan(&topo, &Default::default()).unwrap();
         (topo, plan)

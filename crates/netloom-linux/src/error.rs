@@ -24,6 +24,14 @@ pub enum ExecError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot {what}")]
+    Wire {
+        what: String,
+        #[source]
+        source: netloom_wire::WireError,
+    },
+    #[error("no wire runs for link {0} in this daemon")]
+    NoWire(String),
     #[error("namespace {0} already exists")]
     NetnsExists(String),
     #[error("namespace {0} does not exist")]

@@ -31,6 +31,7 @@ mod observe;
 mod procs;
 mod run;
 mod teardown;
+mod wires;
 
 pub use error::{ApplyError, ExecError};
 pub use frr::{frr_pathspace, netns_of_pathspace, FRR_CONF_DIR, FRR_RUN_DIR};
@@ -38,6 +39,7 @@ pub use netloom_plan::Plan;
 pub use ns::{in_netns, netns_path, NETNS_ENV_MARK, NETNS_RUN_DIR};
 pub use observe::{DaemonObserved, InterfaceObserved, LabObserved, NodeObserved};
 pub use teardown::{CleanupReport, RemovedProcess};
+pub use wires::{wire_props, DirCounters, Direction, WireCounters};
 
 use error::{io_err, netlink_err};
 use netlink::{Netlink, VethEnd};
@@ -78,6 +80,8 @@ pub struct Executor {
     pub kernel_workers: usize,
     /// Worker threads for phases that start processes (FRR, exec).
     pub process_workers: usize,
+    /// Running wires of emulated links.
+    wires: Arc<wires::Wires>,
 }
 
 impl Default for Executor {
@@ -97,7 +101,63 @@ impl Executor {
             exec_timeout: Duration::from_secs(60),
             kernel_workers: 4,
             process_workers: 8,
+            wires: Arc::default(),
         }
+    }
+
+    /// Starts the wires of a deployed plan's emulated links again (after a
+    /// daemon restart: their TAPs persisted without carrier).
+    pub fn resume_wires(&self, plan: &Plan) -> Result<(), ExecError> {
+        for link in &plan.links {
+            if let netloom_plan::Realisation::Emulated { a_to_b, b_to_a } = &link.realisation {
+                self.wires
+                    .start(&link.id, &link.a, &link.b, a_to_b, b_to_a, link.up)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Changes the properties of one or both directions of a running wire.
+    pub fn set_wire_props(
+        &self,
+        id: &str,
+        dir: Direction,
+        props: &netloom_plan::WireProps,
+        up: bool,
+    ) -> Result<(), ExecError> {
+        self.wires.set_props(id, dir, props, up)
+    }
+
+    /// Carrier and forwarding of a wire, both ways.
+    pub fn set_wire_up(&self, id: &str, up: bool) -> Result<(), ExecError> {
+        self.wires.set_up(id, up)
+    }
+
+    /// Counters of a running wire; `None` when it is not running here.
+    pub fn wire_counters(&self, id: &str) -> Option<WireCounters> {
+        self.wires.counters(id)
+    }
+
+    /// Sets an interface of a node administratively up or down (a veth
+    /// end: its peer loses carrier).
+    pub fn set_iface_up(&self, netns: &str, iface: &str, up: bool) -> Result<(), ExecError> {
+        let what = format!("set {iface} {} in {netns}", if up { "up" } else { "down" });
+        let file = ns::open_netns(netns).map_err(|_| ExecError::NetnsMissing(netns.to_string()))?;
+        // A short-lived thread enters the namespace; this one stays put.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                ns::enter(&file, netns)?;
+                let mut nl = Netlink::open().map_err(io_err(what.clone()))?;
+                let r = if up {
+                    nl.set_up_by_name(iface)
+                } else {
+                    nl.set_down_by_name(iface)
+                };
+                r.map_err(netlink_err(what.clone()))
+            })
+            .join()
+            .unwrap_or_else(|_| Err(ExecError::NetnsMissing(netns.to_string())))
+        })
     }
 
     /// Applies all phases of `plan`. On any failure, undoes what was applied
@@ -262,6 +322,12 @@ impl Executor {
     /// Carries out destroy steps: the ones acting on namespaces that survive
     /// first (in order), then one batch for FRR and namespaces.
     fn teardown(&self, steps: &[Step]) -> Result<(), ExecError> {
+        // Wires hold TAP fds, which hold namespaces: stop them first.
+        for step in steps {
+            if let Step::StopWire { id, .. } = step {
+                self.wires.stop(id);
+            }
+        }
         let mut namespaces = BTreeSet::new();
         let mut pathspaces = BTreeSet::new();
         for step in steps {
@@ -451,6 +517,27 @@ impl Executor {
                     other => other.map_err(netlink_err(format!("detach {port}"))),
                 },
             },
+            Step::CreateTap { end, mtu } => wires::create_tap(end, *mtu),
+            Step::DeleteTap { end } => match ctx.get(&end.netns) {
+                Err(ExecError::NetnsMissing(_)) => Ok(()),
+                Err(e) => Err(e),
+                Ok(h) => match lock(&h.netlink).delete_link(end.iface.as_str()) {
+                    Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
+                    other => other.map_err(netlink_err(format!("delete tap {}", end.iface))),
+                },
+            },
+            Step::StartWire {
+                id,
+                a,
+                b,
+                a_to_b,
+                b_to_a,
+                up,
+            } => self.wires.start(id, a, b, a_to_b, b_to_a, *up),
+            Step::StopWire { id, .. } => {
+                self.wires.stop(id);
+                Ok(())
+            }
             Step::DeleteNetns { .. } | Step::StopFrr { .. } => {
                 self.teardown(std::slice::from_ref(step))
             }

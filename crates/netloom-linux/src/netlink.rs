@@ -155,6 +155,14 @@ impl Netlink {
         self.request(RouteNetlinkMessage::SetLink(msg), 0)
     }
 
+    /// Sets a link administratively down by name.
+    pub fn set_down_by_name(&mut self, name: &str) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.change_mask = LinkFlags::Up;
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        self.request(RouteNetlinkMessage::SetLink(msg), 0)
+    }
+
     /// Creates a bridge, up, with STP off and no forward delay.
     pub fn create_bridge(&mut self, name: &str) -> io::Result<()> {
         let mut msg = LinkMessage::default();

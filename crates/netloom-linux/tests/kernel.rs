@@ -22,6 +22,7 @@ fn node(name: &str, kind: NodeKind) -> Node {
         env: BTreeMap::new(),
         labels: BTreeMap::new(),
         binds: Vec::new(),
+        site: None,
     }
 }
 
@@ -53,6 +54,11 @@ fn link(a: &str, b: &str) -> Link {
         a: end(a),
         b: end(b),
         mtu: None,
+        mode: None,
+        both: Default::default(),
+        a_to_b: Default::default(),
+        b_to_a: Default::default(),
+        up: true,
     }
 }
 
@@ -62,6 +68,9 @@ fn topology(lab: &str, nodes: Vec<Node>, links: Vec<Link>) -> Topology {
         nodes: nodes.into_iter().map(|n| (n.name.clone(), n)).collect(),
         links,
         source: None,
+        sites: Default::default(),
+        sites_latency: Vec::new(),
+        link_defaults: Default::default(),
     }
 }
 

@@ -10,6 +10,8 @@
 //!
 //! This crate has no I/O and no dependencies beyond serde and schemars.
 
+pub mod cities;
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -221,6 +223,9 @@ pub struct Node {
     pub env: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
     pub binds: Vec<Bind>,
+    /// The site (`sites:` key) the node stands in.
+    #[serde(default)]
+    pub site: Option<String>,
 }
 
 /// One end of a link.
@@ -236,12 +241,172 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// A fraction in millionths: 1% is `Ppm(10_000)`, 100% is `Ppm(1_000_000)`.
+/// Integers keep every value comparable and hashable.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Ppm(pub u32);
+
+impl Ppm {
+    pub const ZERO: Ppm = Ppm(0);
+    pub const ONE: Ppm = Ppm(1_000_000);
+
+    /// As a probability in `0.0..=1.0`.
+    pub fn prob(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+
+    /// As a percentage.
+    pub fn percent(self) -> f64 {
+        self.0 as f64 / 1e4
+    }
+}
+
+impl fmt::Display for Ppm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.percent())
+    }
+}
+
+/// How packets are lost on one direction of a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "lowercase")]
+pub enum Loss {
+    /// Each packet is lost with probability `p`.
+    Random { p: Ppm },
+    /// Gilbert-Elliott: a good and a bad state; `p` = P(good -> bad),
+    /// `r` = P(bad -> good), `h` = loss probability in the bad state,
+    /// `k` = loss probability in the good state. Bursty loss.
+    Gilbert { p: Ppm, r: Ppm, h: Ppm, k: Ppm },
+}
+
+/// Limit of the queue in front of a rate-limited direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueLimit {
+    Packets(u32),
+    Bytes(u64),
+}
+
+/// Impairments of one direction of a link, as the file gave them: `None`
+/// means "not said here" (a wider scope or a default applies).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Impairments {
+    /// One-way delay, nanoseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ns: Option<u64>,
+    /// Jitter (spread of the delay), nanoseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter_ns: Option<u64>,
+    /// Allow jitter to reorder packets (off: a packet never overtakes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<Loss>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<Ppm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupt: Option<Ppm>,
+    /// Rate limit, bits per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_bps: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueLimit>,
+}
+
+impl Impairments {
+    /// Nothing is said.
+    pub fn is_empty(&self) -> bool {
+        *self == Impairments::default()
+    }
+
+    /// `self` where it says something, else `wider`.
+    pub fn or(&self, wider: &Impairments) -> Impairments {
+        Impairments {
+            delay_ns: self.delay_ns.or(wider.delay_ns),
+            jitter_ns: self.jitter_ns.or(wider.jitter_ns),
+            reorder: self.reorder.or(wider.reorder),
+            loss: self.loss.or(wider.loss),
+            duplicate: self.duplicate.or(wider.duplicate),
+            corrupt: self.corrupt.or(wider.corrupt),
+            rate_bps: self.rate_bps.or(wider.rate_bps),
+            queue: self.queue.or(wider.queue),
+        }
+    }
+}
+
+/// How a link is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkMode {
+    /// A kernel veth pair: fastest, no impairments.
+    Veth,
+    /// Two TAP devices joined by netloom's wire, which applies impairments.
+    Emulated,
+}
+
 /// A point-to-point link between two endpoints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     pub a: Endpoint,
     pub b: Endpoint,
     pub mtu: Option<u32>,
+    /// `mode:` as written; `None` lets the planner decide.
+    #[serde(default)]
+    pub mode: Option<LinkMode>,
+    /// Impairments for both directions.
+    #[serde(default)]
+    pub both: Impairments,
+    /// Per direction (`a_to_b:` / `b_to_a:`), overriding `both`.
+    #[serde(default)]
+    pub a_to_b: Impairments,
+    #[serde(default)]
+    pub b_to_a: Impairments,
+    /// `state: down` starts the link with its carrier down.
+    #[serde(default = "yes")]
+    pub up: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where nodes stand on the planet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub name: String,
+    /// Latitude and longitude in micro-degrees (integers keep `Eq`).
+    pub lat_udeg: i64,
+    pub lon_udeg: i64,
+    /// The built-in city it was taken from, if any.
+    pub city: Option<String>,
+}
+
+impl Site {
+    pub fn lat(&self) -> f64 {
+        self.lat_udeg as f64 / 1e6
+    }
+    pub fn lon(&self) -> f64 {
+        self.lon_udeg as f64 / 1e6
+    }
+}
+
+/// A measured round-trip time between two sites (`sites_latency:` file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteLatency {
+    pub a: String,
+    pub b: String,
+    pub rtt_ns: u64,
+}
+
+/// Lab-wide link settings (`link_defaults:`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkDefaults {
+    #[serde(default)]
+    pub mode: Option<LinkMode>,
+    #[serde(default)]
+    pub impairments: Impairments,
 }
 
 /// A validated lab description.
@@ -253,6 +418,13 @@ pub struct Topology {
     pub links: Vec<Link>,
     /// The file this came from, if any (absolute path).
     pub source: Option<String>,
+    #[serde(default)]
+    pub sites: BTreeMap<String, Site>,
+    /// Measured RTTs between sites that override the distance model.
+    #[serde(default)]
+    pub sites_latency: Vec<SiteLatency>,
+    #[serde(default)]
+    pub link_defaults: LinkDefaults,
 }
 
 impl Topology {

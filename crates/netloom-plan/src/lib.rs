@@ -17,6 +17,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod frr;
+pub mod geo;
+mod links;
+
+pub use links::{check_impairments, realise, Realisation, WireProps, MAX_DELAY_NS};
 
 pub use frr::{daemons_for_config, render_frr_config};
 
@@ -33,6 +37,14 @@ pub enum PlanError {
     BadPrefix(String),
     #[error("link {index} names node `{node}`, which is not in the topology")]
     MissingNode { index: usize, node: String },
+    #[error(
+        "link {index} ({link}) is `mode: veth` but has impairments ({what}); a kernel veth pair cannot delay, drop or shape packets: remove `mode: veth` (or set `mode: emulated`) to get netloom's emulated wire"
+    )]
+    VethImpaired {
+        index: usize,
+        link: String,
+        what: String,
+    },
 }
 
 /// Options that do not come from the topology file.
@@ -121,12 +133,29 @@ pub struct LinkEnd {
     pub iface: IfName,
 }
 
-/// How a link is realised. Only veth pairs exist so far.
+/// One link and how it is realised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkPlan {
+    /// Stable id within the lab: `{lab}#{index}`.
+    #[serde(default)]
+    pub id: String,
     pub a: LinkEnd,
     pub b: LinkEnd,
     pub mtu: Option<u32>,
+    // Defaults keep plans stored by earlier versions readable.
+    #[serde(default = "veth")]
+    pub realisation: Realisation,
+    /// Carrier up at deploy.
+    #[serde(default = "yes")]
+    pub up: bool,
+}
+
+fn veth() -> Realisation {
+    Realisation::Veth
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The complete, deterministic description of a deployed lab.
@@ -141,6 +170,8 @@ pub struct Plan {
 /// One executor operation. Names are final kernel names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
+// Steps are built once per deploy and applied; size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Step {
     /// Create the namespace and bring `lo` up in it.
     CreateNetns {
@@ -170,6 +201,29 @@ pub enum Step {
         mtu: Option<u32>,
     },
     DeleteVeth {
+        a: LinkEnd,
+    },
+    /// Create a persistent TAP device (up) in a namespace, for an emulated
+    /// link end.
+    CreateTap {
+        end: LinkEnd,
+        mtu: Option<u32>,
+    },
+    DeleteTap {
+        end: LinkEnd,
+    },
+    /// Start the wire that carries frames between the two TAPs of an
+    /// emulated link.
+    StartWire {
+        id: String,
+        a: LinkEnd,
+        b: LinkEnd,
+        a_to_b: WireProps,
+        b_to_a: WireProps,
+        up: bool,
+    },
+    StopWire {
+        id: String,
         a: LinkEnd,
     },
     /// Enslave an interface to a bridge.
@@ -227,7 +281,11 @@ impl Step {
             | Step::StartFrr { node, .. }
             | Step::StopFrr { node, .. }
             | Step::RunExec { node, .. } => node,
-            Step::CreateVeth { a, .. } | Step::DeleteVeth { a } => &a.node,
+            Step::CreateVeth { a, .. }
+            | Step::DeleteVeth { a }
+            | Step::StartWire { a, .. }
+            | Step::StopWire { a, .. } => &a.node,
+            Step::CreateTap { end, .. } | Step::DeleteTap { end } => &end.node,
         }
     }
 
@@ -243,6 +301,13 @@ impl Step {
                 a.node, a.iface, b.node, b.iface
             ),
             Step::DeleteVeth { a } => format!("delete link {}:{}", a.node, a.iface),
+            Step::CreateTap { end, .. } => format!("create tap {}:{}", end.node, end.iface),
+            Step::DeleteTap { end } => format!("delete tap {}:{}", end.node, end.iface),
+            Step::StartWire { a, b, .. } => format!(
+                "start wire {}:{} <-> {}:{}",
+                a.node, a.iface, b.node, b.iface
+            ),
+            Step::StopWire { id, .. } => format!("stop wire {id}"),
             Step::AttachPort { bridge, port, .. } => format!("attach {port} to {bridge}"),
             Step::DetachPort { port, .. } => format!("detach {port}"),
             Step::Sysctl { key, value, .. } => format!("set {key}={value}"),
@@ -270,6 +335,11 @@ impl Step {
                 bridge: bridge.clone(),
             }),
             Step::CreateVeth { a, .. } => Some(Step::DeleteVeth { a: a.clone() }),
+            Step::CreateTap { end, .. } => Some(Step::DeleteTap { end: end.clone() }),
+            Step::StartWire { id, a, .. } => Some(Step::StopWire {
+                id: id.clone(),
+                a: a.clone(),
+            }),
             Step::AttachPort {
                 node, netns, port, ..
             } => Some(Step::DetachPort {
@@ -287,6 +357,8 @@ impl Step {
             Step::DeleteNetns { .. }
             | Step::DeleteBridge { .. }
             | Step::DeleteVeth { .. }
+            | Step::DeleteTap { .. }
+            | Step::StopWire { .. }
             | Step::DetachPort { .. }
             | Step::StopFrr { .. } => None,
         }
@@ -321,7 +393,11 @@ pub fn plan(topo: &Topology, opts: &PlanOptions) -> Result<Plan, PlanError> {
                 .or_default()
                 .push(end.iface.clone());
         }
+        let realisation = realise(topo, index, link)?;
         links.push(LinkPlan {
+            id: format!("{lab}#{index}"),
+            realisation,
+            up: link.up,
             a: LinkEnd {
                 node: link.a.node.clone(),
                 netns: ns(&link.a.node),
@@ -451,20 +527,39 @@ impl Plan {
                 });
             }
         }
-        let links = self
-            .links
-            .iter()
-            .map(|l| Step::CreateVeth {
-                a: l.a.clone(),
-                b: l.b.clone(),
-                mtu: l.mtu,
-            })
-            .collect();
+        let mut links = Vec::new();
+        let mut wires = Vec::new();
+        for l in &self.links {
+            match &l.realisation {
+                Realisation::Veth => links.push(Step::CreateVeth {
+                    a: l.a.clone(),
+                    b: l.b.clone(),
+                    mtu: l.mtu,
+                }),
+                Realisation::Emulated { a_to_b, b_to_a } => {
+                    for end in [&l.a, &l.b] {
+                        links.push(Step::CreateTap {
+                            end: end.clone(),
+                            mtu: l.mtu,
+                        });
+                    }
+                    wires.push(Step::StartWire {
+                        id: l.id.clone(),
+                        a: l.a.clone(),
+                        b: l.b.clone(),
+                        a_to_b: a_to_b.clone(),
+                        b_to_a: b_to_a.clone(),
+                        up: l.up,
+                    });
+                }
+            }
+        }
         [
             ("namespaces", namespaces),
             ("bridges", bridges),
             ("links", links),
             ("ports", ports),
+            ("wires", wires),
             ("sysctls", sysctls),
             ("routers", routers),
             ("exec", exec),
@@ -486,17 +581,24 @@ impl Plan {
     /// The steps that tear this plan down: FRR stopped, then every namespace
     /// deleted (which removes links, bridges and ports with it).
     pub fn teardown(&self) -> Vec<Step> {
+        // Wires hold their TAPs (and so their namespaces) open: stop them
+        // first.
         let mut steps: Vec<Step> = self
-            .nodes
+            .links
             .iter()
-            .filter_map(|n| {
-                n.frr.as_ref().map(|f| Step::StopFrr {
-                    node: n.name.clone(),
-                    netns: n.netns.clone(),
-                    pathspace: f.pathspace.clone(),
-                })
+            .filter(|l| matches!(l.realisation, Realisation::Emulated { .. }))
+            .map(|l| Step::StopWire {
+                id: l.id.clone(),
+                a: l.a.clone(),
             })
             .collect();
+        steps.extend(self.nodes.iter().filter_map(|n| {
+            n.frr.as_ref().map(|f| Step::StopFrr {
+                node: n.name.clone(),
+                netns: n.netns.clone(),
+                pathspace: f.pathspace.clone(),
+            })
+        }));
         steps.extend(self.nodes.iter().map(|n| Step::DeleteNetns {
             node: n.name.clone(),
             netns: n.netns.clone(),

@@ -15,6 +15,7 @@ fn node(name: &str, kind: NodeKind, config: Option<&str>) -> Node {
         env: Default::default(),
         labels: Default::default(),
         binds: vec![],
+        site: None,
     }
 }
 
@@ -45,19 +46,37 @@ fn lab() -> Topology {
                 a: ep("r1:eth1"),
                 b: ep("r2:eth1"),
                 mtu: None,
+                mode: None,
+                both: Default::default(),
+                a_to_b: Default::default(),
+                b_to_a: Default::default(),
+                up: true,
             },
             Link {
                 a: ep("r1:eth2"),
                 b: ep("sw1:p1"),
                 mtu: Some(9000),
+                mode: None,
+                both: Default::default(),
+                a_to_b: Default::default(),
+                b_to_a: Default::default(),
+                up: true,
             },
             Link {
                 a: ep("h1:eth1"),
                 b: ep("sw1:p2"),
                 mtu: None,
+                mode: None,
+                both: Default::default(),
+                a_to_b: Default::default(),
+                b_to_a: Default::default(),
+                up: true,
             },
         ],
         source: None,
+        sites: Default::default(),
+        sites_latency: Vec::new(),
+        link_defaults: Default::default(),
     }
 }
 
@@ -149,4 +168,125 @@ fn teardown_stops_frr_before_namespaces() {
     assert!(matches!(t[0], Step::StopFrr { .. }));
     assert!(matches!(t.last().unwrap(), Step::DeleteNetns { .. }));
     assert_eq!(t.len(), 2 + 4);
+}
+
+fn with_link_change(f: impl FnOnce(&mut Topology)) -> Result<Plan, PlanError> {
+    let mut t = lab();
+    f(&mut t);
+    plan(&t, &PlanOptions::default())
+}
+
+#[test]
+fn impaired_links_are_emulated_with_taps_and_a_wire() {
+    let p = with_link_change(|t| {
+        t.links[0].both.delay_ns = Some(20_000_000);
+        t.links[0].a_to_b.loss = Some(netloom_model::Loss::Random {
+            p: netloom_model::Ppm(50_000),
+        });
+    })
+    .unwrap();
+    let Realisation::Emulated { a_to_b, b_to_a } = &p.links[0].realisation else {
+        panic!("not emulated: {:?}", p.links[0].realisation);
+    };
+    assert_eq!(a_to_b.delay_ns, 20_000_000);
+    assert_eq!(b_to_a.delay_ns, 20_000_000);
+    assert!(a_to_b.loss.is_some() && b_to_a.loss.is_none());
+    assert_eq!(a_to_b.sources["loss"], "link a_to_b");
+    assert_eq!(a_to_b.sources["delay"], "link");
+    assert_eq!(p.links[1].realisation, Realisation::Veth);
+    let phases = p.phases();
+    let links = phases.iter().find(|ph| ph.name == "links").unwrap();
+    let taps = links
+        .steps
+        .iter()
+        .filter(|s| matches!(s, Step::CreateTap { .. }))
+        .count();
+    assert_eq!(taps, 2);
+    let wires = phases.iter().find(|ph| ph.name == "wires").unwrap();
+    assert!(matches!(&wires.steps[0], Step::StartWire { id, .. } if id == "t1#0"));
+    // Teardown stops the wire before anything else.
+    assert!(matches!(p.teardown()[0], Step::StopWire { .. }));
+}
+
+#[test]
+fn veth_mode_with_impairments_is_refused() {
+    let err = with_link_change(|t| {
+        t.links[0].mode = Some(netloom_model::LinkMode::Veth);
+        t.links[0].both.jitter_ns = Some(1_000_000);
+    })
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("mode: veth") && msg.contains("jitter"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn lab_default_mode_and_sites_decide_realisation() {
+    let p = with_link_change(|t| {
+        t.link_defaults.mode = Some(netloom_model::LinkMode::Emulated);
+    })
+    .unwrap();
+    assert!(p
+        .links
+        .iter()
+        .all(|l| matches!(l.realisation, Realisation::Emulated { .. })));
+
+    let p = with_link_change(|t| {
+        let site = |name: &str, lat: f64, lon: f64, city: &str| netloom_model::Site {
+            name: name.into(),
+            lat_udeg: (lat * 1e6) as i64,
+            lon_udeg: (lon * 1e6) as i64,
+            city: Some(city.into()),
+        };
+        t.sites
+            .insert("tok".into(), site("tok", 35.6895, 139.6917, "Tokyo"));
+        t.sites
+            .insert("lon".into(), site("lon", 51.5074, -0.1278, "London"));
+        t.sites
+            .insert("x".into(), site("x", 0.0, 0.0, "Null Island"));
+        t.nodes.get_mut("r1").unwrap().site = Some("tok".into());
+        t.nodes.get_mut("r2").unwrap().site = Some("lon".into());
+        t.nodes.get_mut("sw1").unwrap().site = Some("x".into());
+    })
+    .unwrap();
+    // r1-r2: Tokyo-London, the typical measured RTT halved.
+    let Realisation::Emulated { a_to_b, .. } = &p.links[0].realisation else {
+        panic!()
+    };
+    assert_eq!(a_to_b.delay_ns, 112_500_000);
+    assert!(
+        a_to_b.sources["delay"].contains("measured"),
+        "{:?}",
+        a_to_b.sources
+    );
+    // r1-sw1: Tokyo-(0,0), the distance model.
+    let Realisation::Emulated { a_to_b, .. } = &p.links[1].realisation else {
+        panic!()
+    };
+    assert!(a_to_b.sources["delay"].contains("great circle"));
+    assert!(a_to_b.delay_ns > 50_000_000);
+    // h1 has no site: h1-sw1 stays a veth pair.
+    assert_eq!(p.links[2].realisation, Realisation::Veth);
+}
+
+#[test]
+fn live_values_are_checked() {
+    use netloom_model::{Impairments, Loss, Ppm};
+    let ok = Impairments {
+        loss: Some(Loss::Random { p: Ppm(10_000) }),
+        ..Default::default()
+    };
+    assert!(check_impairments(&ok).is_ok());
+    let bad = Impairments {
+        loss: Some(Loss::Random { p: Ppm(1_500_000) }),
+        ..Default::default()
+    };
+    assert!(check_impairments(&bad).unwrap_err().contains("150%"));
+    let bad = Impairments {
+        delay_ns: Some(61_000_000_000),
+        ..Default::default()
+    };
+    assert!(check_impairments(&bad).unwrap_err().contains("60 s"));
 }

@@ -14,12 +14,22 @@
 //! link checks (`resolve`) → [`netloom_model::Topology`]. [`json_schema`]
 //! derives the file format's JSON Schema from the same `*Spec` types.
 //!
-//! The only I/O is reading the topology file, `startup-config` files and the
-//! FRR files that `binds` point at (and checking that bind sources exist).
+//! The topology file's netloom extensions are read here too: `sites` (a
+//! built-in city from [`netloom_model::cities`] or coordinates), a node's
+//! `site`, `sites_latency` (a CSV of measured RTTs), `link_defaults`, and a
+//! link's `mode`, `state` and impairments (`delay`, `jitter`, `reorder`,
+//! `loss`, `duplicate`, `corrupt`, `rate`, `queue`, on the link or per
+//! direction under `a_to_b` / `b_to_a`), whose units are parsed exactly by
+//! `units`.
+//!
+//! The only I/O is reading the topology file, `startup-config` files, the
+//! FRR files that `binds` point at (and checking that bind sources exist)
+//! and the `sites_latency` file.
 
 mod resolve;
 mod schema;
 pub mod spec;
+pub mod units;
 mod yaml;
 
 pub use schema::json_schema;

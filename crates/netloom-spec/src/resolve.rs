@@ -26,12 +26,16 @@
 //! kept in [`Node::binds`]; any other bind is kept with a warning, because
 //! netloom does not mount anything.
 
-use crate::spec::{EndpointSpec, NamedMap, NodeSpec, Spanned, TopologyFileSpec, TopologySpec};
+use crate::spec::{
+    did_you_mean, EndpointSpec, NamedMap, NodeSpec, SiteSpec, Spanned, StateValue,
+    TopologyFileSpec, TopologySpec,
+};
+use crate::units;
 use crate::yaml::Span;
 use crate::Sink;
 use netloom_model::{
-    Bind, Endpoint, FrrConfig, IfName, LabName, Link, Node, NodeKind, NodeName, Topology,
-    FRR_DAEMONS,
+    cities, Bind, Endpoint, FrrConfig, IfName, LabName, Link, LinkDefaults, Node, NodeKind,
+    NodeName, Site, SiteLatency, Topology, FRR_DAEMONS,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -73,6 +77,24 @@ pub(crate) fn resolve(
         );
     }
 
+    let empty_sites = NamedMap::default();
+    let sites_spec = file.sites.as_ref().unwrap_or(&empty_sites);
+    let sites = resolve_sites(sites_spec, sink);
+    let site_names: Vec<&str> = sites_spec.0.iter().map(|(k, _)| k.value.as_str()).collect();
+    let sites_latency = file
+        .sites_latency
+        .as_ref()
+        .map(|f| read_sites_latency(f, &site_names, base_dir, sink))
+        .unwrap_or_default();
+    let link_defaults = file
+        .link_defaults
+        .as_ref()
+        .map(|d| LinkDefaults {
+            mode: d.mode.as_ref().map(|m| m.value.to_model()),
+            impairments: d.impairments.to_model(),
+        })
+        .unwrap_or_default();
+
     let mut nodes = BTreeMap::new();
     let mut kinds: HashMap<String, Option<NodeKind>> = HashMap::new();
     for (key, spec) in &nodes_spec.0 {
@@ -83,7 +105,7 @@ pub(crate) fn resolve(
                 None
             }
         };
-        let node = resolve_node(key, name, spec, topo, base_dir, sink);
+        let node = resolve_node(key, name, spec, topo, &site_names, base_dir, sink);
         kinds.insert(key.value.clone(), node.as_ref().map(|n| n.kind));
         if let Some(node) = node {
             nodes.insert(node.name.clone(), node);
@@ -100,7 +122,214 @@ pub(crate) fn resolve(
         nodes,
         links: links?,
         source: None,
+        sites,
+        sites_latency,
+        link_defaults,
     })
+}
+
+/// The sites, each checked: a valid name, and either a known city or both
+/// coordinates. Sites with an error are left out (and reported).
+fn resolve_sites(spec: &NamedMap<SiteSpec>, sink: &mut Sink) -> BTreeMap<String, Site> {
+    let mut out = BTreeMap::new();
+    for (key, site) in &spec.0 {
+        let mut ok = true;
+        if let Err(e) = NodeName::new(key.value.clone()) {
+            // Sites follow the node naming rules.
+            let msg = e.to_string().replacen("node name", "site name", 1);
+            sink.error(key.span, &key.field, msg);
+            ok = false;
+        }
+        let coords = match (&site.city, &site.lat, &site.lon) {
+            _ if site.invalid => None,
+            (Some(city), _, _) if site.lat.is_some() || site.lon.is_some() => {
+                sink.error(
+                    city.span,
+                    &city.field,
+                    format!(
+                        "site `{}` gives both `city` and coordinates; give either `city: NAME` or `lat` and `lon`",
+                        key.value
+                    ),
+                );
+                None
+            }
+            (Some(city), _, _) => match cities::find(&city.value) {
+                Some(c) => Some((c.lat, c.lon, Some(c.name.to_string()))),
+                None => {
+                    sink.error(city.span, &city.field, unknown_city(&city.value));
+                    None
+                }
+            },
+            (None, Some(lat), Some(lon)) => Some((lat.value, lon.value, None)),
+            (None, None, None) => {
+                // A wrong type in the mapping is already reported; an
+                // empty site is not.
+                if site.span.is_known() {
+                    sink.error(
+                        site.span,
+                        &site.field,
+                        format!("site `{}` needs `city: NAME` or `lat` and `lon`", key.value),
+                    );
+                }
+                None
+            }
+            (None, lat, _) => {
+                let (given, missing) = if lat.is_some() {
+                    ("lat", "lon")
+                } else {
+                    ("lon", "lat")
+                };
+                sink.error(
+                    site.span,
+                    &site.field,
+                    format!(
+                        "site `{}` gives `{given}` but not `{missing}`; coordinates need both",
+                        key.value
+                    ),
+                );
+                None
+            }
+        };
+        if let (true, Some((lat, lon, city))) = (ok, coords) {
+            out.insert(
+                key.value.clone(),
+                Site {
+                    name: key.value.clone(),
+                    lat_udeg: (lat * 1e6).round() as i64,
+                    lon_udeg: (lon * 1e6).round() as i64,
+                    city,
+                },
+            );
+        }
+    }
+    out
+}
+
+fn unknown_city(name: &str) -> String {
+    let key = cities::fold(name);
+    // The closest names (and aliases) by edit distance of their folded forms.
+    let mut scored: Vec<(usize, &'static str)> = cities::CITIES
+        .iter()
+        .filter_map(|c| {
+            c.names()
+                .map(|n| crate::spec::distance(&key, &cities::fold(n)))
+                .min()
+                .map(|d| (d, c.name))
+        })
+        .collect();
+    scored.sort();
+    let limit = (key.chars().count() / 3).max(2);
+    let best = scored.first().map_or(usize::MAX, |(d, _)| *d);
+    let close: Vec<String> = scored
+        .iter()
+        .take_while(|(d, _)| *d <= limit && *d == best)
+        .take(3)
+        .map(|(_, n)| format!("`{n}`"))
+        .collect();
+    let hint = match close.as_slice() {
+        [] => String::new(),
+        [one] => format!("did you mean {one}? "),
+        [init @ .., last] => format!("did you mean {} or {last}? ", init.join(", ")),
+    };
+    format!(
+        "unknown city `{name}`; {hint}netloom has a table of {} cities; for a place not in it give `lat` and `lon` instead of `city`",
+        cities::CITIES.len()
+    )
+}
+
+/// Reads a `sites_latency` CSV file: `site_a,site_b,rtt_ms` lines, an
+/// optional header (a first line whose third field is not a number), `#`
+/// comments and blank lines. Every problem is reported at the YAML value,
+/// naming the CSV line.
+fn read_sites_latency(
+    path: &Spanned<String>,
+    sites: &[&str],
+    base_dir: &Path,
+    sink: &mut Sink,
+) -> Vec<SiteLatency> {
+    let full = base_dir.join(&path.value);
+    let text = match std::fs::read_to_string(&full) {
+        Ok(t) => t,
+        Err(e) => {
+            sink.error(
+                path.span,
+                &path.field,
+                format!("cannot read sites_latency `{}`: {e}", full.display()),
+            );
+            return Vec::new();
+        }
+    };
+    let name = &path.value;
+    let mut out = Vec::new();
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut first = true;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let mut err =
+            |msg: String| sink.error(path.span, &path.field, format!("`{name}` line {n}: {msg}"));
+        let [a, b, rtt] = fields.as_slice() else {
+            err(format!(
+                "expected 3 fields `site_a,site_b,rtt_ms`, found {} in `{line}`",
+                fields.len()
+            ));
+            first = false;
+            continue;
+        };
+        let is_header = first && units::rtt_ms(rtt).is_err() && rtt.parse::<f64>().is_err();
+        first = false;
+        if is_header {
+            continue;
+        }
+        let mut ok = true;
+        for s in [a, b] {
+            if !sites.contains(s) {
+                let hint = did_you_mean(s, sites);
+                let known = if sites.is_empty() {
+                    "the topology has no `sites`".to_string()
+                } else if hint.is_empty() {
+                    let list: Vec<String> = sites.iter().map(|s| format!("`{s}`")).collect();
+                    format!("known sites are {}", list.join(", "))
+                } else {
+                    hint
+                };
+                err(format!("unknown site `{s}`; {known}"));
+                ok = false;
+            }
+        }
+        let rtt_ns = match units::rtt_ms(rtt) {
+            Ok(v) => Some(v),
+            Err(msg) => {
+                err(msg);
+                None
+            }
+        };
+        let (true, Some(rtt_ns)) = (ok, rtt_ns) else {
+            continue;
+        };
+        let pair = if a <= b {
+            (a.to_string(), b.to_string())
+        } else {
+            (b.to_string(), a.to_string())
+        };
+        if let Some(prev) = seen.get(&pair) {
+            err(format!(
+                "the RTT between `{a}` and `{b}` is already given on line {prev}"
+            ));
+        } else {
+            seen.insert(pair, n);
+            out.push(SiteLatency {
+                a: a.to_string(),
+                b: b.to_string(),
+                rtt_ns,
+            });
+        }
+    }
+    out
 }
 
 /// The levels a node inherits from, most specific first.
@@ -125,6 +354,7 @@ fn resolve_node(
     name: Option<NodeName>,
     spec: &NodeSpec,
     topo: &TopologySpec,
+    sites: &[&str],
     base_dir: &Path,
     sink: &mut Sink,
 ) -> Option<Node> {
@@ -164,6 +394,30 @@ fn resolve_node(
     let chain = Chain { levels };
 
     let image = chain.first(|l| l.image.as_ref());
+    let site = chain.first(|l| l.site.as_ref());
+    let mut site_ok = true;
+    if let Some(site) = site {
+        if !sites.contains(&site.value.as_str()) {
+            let help = if sites.is_empty() {
+                "the file has no top-level `sites`; add one like `sites: {tokyo: {city: Tokyo}}`"
+                    .to_string()
+            } else {
+                let hint = did_you_mean(&site.value, sites);
+                if hint.is_empty() {
+                    let list: Vec<String> = sites.iter().map(|s| format!("`{s}`")).collect();
+                    format!("known sites are {}", list.join(", "))
+                } else {
+                    hint
+                }
+            };
+            sink.error(
+                site.span,
+                &site.field,
+                format!("unknown site `{}`; {help}", site.value),
+            );
+            site_ok = false;
+        }
+    }
     let binds = merged_binds(&chain, base_dir, sink);
 
     let kind = match kind_name.value.as_str() {
@@ -362,6 +616,7 @@ fn resolve_node(
         env,
         labels,
         binds: kept,
+        site: site.filter(|_| site_ok).map(|s| s.value.clone()),
     })
 }
 
@@ -591,6 +846,22 @@ fn resolve_links(
             a,
             b,
             mtu: spec.mtu.as_ref().map(|m| m.value),
+            mode: spec.mode.as_ref().map(|m| m.value.to_model()),
+            both: spec.impairments.to_model(),
+            a_to_b: spec
+                .a_to_b
+                .as_ref()
+                .map(|d| d.to_model())
+                .unwrap_or_default(),
+            b_to_a: spec
+                .b_to_a
+                .as_ref()
+                .map(|d| d.to_model())
+                .unwrap_or_default(),
+            up: spec
+                .state
+                .as_ref()
+                .is_none_or(|s| s.value == StateValue::Up),
         });
     }
     ok.then_some(links)

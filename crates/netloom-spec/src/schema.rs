@@ -1,19 +1,17 @@
 //! The topology file's JSON Schema, derived from the `*Spec` types.
 
-use crate::spec::{
-    TopologyFileSpec, LINK_IGNORED, LINK_LATER, NODE_IGNORED, NODE_LATER, TOP_IGNORED, TOP_LATER,
-};
+use crate::spec::{TopologyFileSpec, LINK_IGNORED, NODE_IGNORED, TOP_IGNORED, TOP_LATER};
 use serde_json::{json, Map, Value};
 
 /// JSON Schema (draft 2020-12) of the topology file, for editors and for
 /// `netloom schema`. It is derived from the same `*Spec` types the parser
 /// fills, then the containerlab keys that netloom accepts and ignores are
 /// added (so containerlab files validate), each described as ignored.
-/// Keys planned for later issues are not in it.
+/// Keys planned for later issues (`addressing`, `routing`) are not in it.
 pub fn json_schema() -> Value {
     let schema = schemars::schema_for!(TopologyFileSpec);
     let mut value = schema.to_value();
-    let _ = (TOP_LATER, NODE_LATER, LINK_LATER);
+    let _ = TOP_LATER;
     if let Some(props) = properties(&mut value) {
         for (key, why) in TOP_IGNORED {
             props.insert(key.to_string(), json!({ "description": why }));
@@ -40,6 +38,19 @@ pub fn json_schema() -> Value {
                     json!({ "description": "containerlab link setting; ignored by netloom" }),
                 );
             }
+        }
+        if let Some(site) = defs.get_mut("SiteSpec").and_then(Value::as_object_mut) {
+            // Exactly one form: a city, or both coordinates.
+            site.insert(
+                "oneOf".to_string(),
+                json!([
+                    {
+                        "required": ["city"],
+                        "not": {"anyOf": [{"required": ["lat"]}, {"required": ["lon"]}]},
+                    },
+                    {"required": ["lat", "lon"], "not": {"required": ["city"]}},
+                ]),
+            );
         }
         if let Some(props) = defs.get_mut("ExtendedEndpointSpec").and_then(properties) {
             props.insert(

@@ -9,8 +9,10 @@
 //! every unknown key, wrong type and duplicate key instead of stopping at the
 //! first (serde would stop, and loses spans in flattened/untagged types).
 
+use crate::units;
 use crate::yaml::{Span, Value, Yaml};
 use crate::Sink;
+use netloom_model::{LinkMode, Loss, Ppm, QueueLimit};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use std::borrow::Cow;
 
@@ -21,6 +23,17 @@ pub struct Spanned<T> {
     pub value: T,
     pub span: Span,
     pub field: String,
+}
+
+impl<T> Spanned<T> {
+    /// The same place, another value.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
+        Spanned {
+            value: f(self.value),
+            span: self.span,
+            field: self.field,
+        }
+    }
 }
 
 impl<T: JsonSchema> JsonSchema for Spanned<T> {
@@ -82,6 +95,242 @@ pub struct TopologyFileSpec {
     pub name: Spanned<String>,
     /// The devices and the links between them.
     pub topology: TopologySpec,
+    /// Where nodes stand on the planet, by site name (same rules as node
+    /// names): `{city: Tokyo}` (netloom's built-in city table) or
+    /// `{lat: 35.69, lon: 139.69}`. Links between sites get the delay of
+    /// the distance.
+    pub sites: Option<NamedMap<SiteSpec>>,
+    /// A CSV file (relative to the topology file) of measured round-trip
+    /// times that override the distance model: `site_a,site_b,rtt_ms` lines,
+    /// an optional header, `#` comments.
+    pub sites_latency: Option<Spanned<String>>,
+    /// Link settings every link inherits unless it sets them itself.
+    pub link_defaults: Option<LinkDefaultsSpec>,
+}
+
+/// One site: a built-in city, or coordinates.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSpec {
+    /// A city of netloom's built-in table (case, accents, spaces and `-`
+    /// do not matter: `sao paulo`, `New-York`, `NYC`).
+    pub city: Option<Spanned<String>>,
+    /// Latitude in degrees, -90 (south) to 90 (north).
+    #[schemars(range(min = -90, max = 90))]
+    pub lat: Option<Spanned<f64>>,
+    /// Longitude in degrees, -180 (west) to 180 (east).
+    #[schemars(range(min = -180, max = 180))]
+    pub lon: Option<Spanned<f64>>,
+    #[schemars(skip)]
+    pub span: Span,
+    #[schemars(skip)]
+    pub field: String,
+    /// Something in it was already reported.
+    #[schemars(skip)]
+    pub invalid: bool,
+}
+
+/// `link_defaults:`.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkDefaultsSpec {
+    /// `veth` (a kernel pair: fastest, no impairments) or `emulated`
+    /// (netloom's wire) for every link that does not say.
+    pub mode: Option<Spanned<ModeValue>>,
+    #[serde(flatten)]
+    pub impairments: ImpairmentsSpec,
+}
+
+/// How a link is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ModeValue {
+    /// A kernel veth pair: fastest, cannot delay, drop or shape packets.
+    Veth,
+    /// Two TAP devices joined by netloom's wire, which applies impairments.
+    Emulated,
+}
+
+impl ModeValue {
+    pub fn to_model(self) -> LinkMode {
+        match self {
+            ModeValue::Veth => LinkMode::Veth,
+            ModeValue::Emulated => LinkMode::Emulated,
+        }
+    }
+}
+
+/// Whether a link starts with its carrier up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StateValue {
+    Up,
+    Down,
+}
+
+macro_rules! value_schema {
+    ($(#[$m:meta])* $ty:ident($inner:ty), $name:literal, $schema:tt) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $ty(pub $inner);
+
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                $name.into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                schemars::json_schema!($schema)
+            }
+        }
+    };
+}
+
+value_schema!(
+    /// A duration in nanoseconds, written `20ms`, `500us` (or `µs`), `1.5s`.
+    Duration(u64),
+    "Duration",
+    {
+        "type": "string",
+        "pattern": "^\\s*[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)\\s*([uUµμ][sS]|[mM][sS]|[sS])\\s*$",
+        "description": "A duration from 0 to 60s with its unit: `us` (or `µs`), `ms` or `s`; decimals allowed (`0.5ms`).",
+        "examples": ["2ms", "500us", "1.5s"],
+    }
+);
+
+value_schema!(
+    /// A percentage as parts per million, written `0.1%`.
+    Percent(Ppm),
+    "Percent",
+    {
+        "type": "string",
+        "pattern": "^\\s*[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)\\s*%\\s*$",
+        "description": "A percentage from 0% to 100%; the `%` is required.",
+        "examples": ["0.1%", "5%"],
+    }
+);
+
+value_schema!(
+    /// A rate in bits per second, written `100mbit`.
+    Rate(u64),
+    "Rate",
+    {
+        "type": "string",
+        "pattern": "^\\s*[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)\\s*([kKmMgG]?[bB][iI][tT])\\s*$",
+        "description": "A rate in bits per second, more than 0: `bit`, `kbit` (1000 bit/s), `mbit` or `gbit`; decimals allowed.",
+        "examples": ["100mbit", "1.5gbit", "64kbit"],
+    }
+);
+
+value_schema!(
+    /// A queue limit: packets or bytes.
+    Queue(QueueLimit),
+    "Queue",
+    {
+        "description": "The queue in front of the rate limit: an integer is packets, a size with `b`, `kb` (1024 bytes) or `mb` is bytes.",
+        "anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": 4294967295u64},
+            {"type": "string", "pattern": "^\\s*[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)\\s*([kKmM]?[bB]|[pP]|packets)?\\s*$"},
+        ],
+        "examples": [1000, "64kb"],
+    }
+);
+
+value_schema!(
+    /// How packets are lost: random, or bursty (Gilbert-Elliott).
+    LossValue(Loss),
+    "Loss",
+    {
+        "description": "Random loss as a percentage (`0.1%`), or a model: `{model: random, p: 5%}` or `{model: gilbert, p: 1%, r: 25%, h: 100%, k: 0%}` (Gilbert-Elliott: `p` = chance to enter the bad state, `r` = chance to leave it, `h` = loss in the bad state, default 100%, `k` = loss in the good state, default 0%).",
+        "anyOf": [
+            {"$ref": "#/$defs/Percent"},
+            {
+                "type": "object",
+                "properties": {
+                    "model": {"const": "random"},
+                    "p": {"$ref": "#/$defs/Percent"},
+                },
+                "required": ["model", "p"],
+                "additionalProperties": false,
+            },
+            {
+                "type": "object",
+                "properties": {
+                    "model": {"const": "gilbert"},
+                    "p": {"$ref": "#/$defs/Percent"},
+                    "r": {"$ref": "#/$defs/Percent"},
+                    "h": {"$ref": "#/$defs/Percent"},
+                    "k": {"$ref": "#/$defs/Percent"},
+                },
+                "required": ["model", "p", "r"],
+                "additionalProperties": false,
+            },
+        ],
+        "examples": ["0.1%", {"model": "gilbert", "p": "1%", "r": "25%"}],
+    }
+);
+
+/// Impairments of a link: on the link for both directions, or under
+/// `a_to_b` / `b_to_a` for one (the first endpoint is `a`).
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpairmentsSpec {
+    /// One-way delay, e.g. `2ms`.
+    pub delay: Option<Spanned<Duration>>,
+    /// Spread of the delay, e.g. `500us`; packets keep their order unless
+    /// `reorder: true`.
+    pub jitter: Option<Spanned<Duration>>,
+    /// Let jitter reorder packets (default false).
+    pub reorder: Option<Spanned<bool>>,
+    /// Packet loss: `0.1%`, or `{model: gilbert, p: 1%, r: 25%}` for
+    /// bursty loss.
+    pub loss: Option<Spanned<LossValue>>,
+    /// Share of packets sent twice, e.g. `0.1%`.
+    pub duplicate: Option<Spanned<Percent>>,
+    /// Share of packets with a flipped bit, e.g. `0.1%`.
+    pub corrupt: Option<Spanned<Percent>>,
+    /// Rate limit, e.g. `100mbit`.
+    pub rate: Option<Spanned<Rate>>,
+    /// Queue limit in front of the rate limit: packets (`1000`) or bytes
+    /// (`64kb`).
+    pub queue: Option<Spanned<Queue>>,
+    #[schemars(skip)]
+    pub span: Span,
+}
+
+impl ImpairmentsSpec {
+    /// The model's impairments (what was given; the rest `None`).
+    pub fn to_model(&self) -> netloom_model::Impairments {
+        netloom_model::Impairments {
+            delay_ns: self.delay.as_ref().map(|d| d.value.0),
+            jitter_ns: self.jitter.as_ref().map(|d| d.value.0),
+            reorder: self.reorder.as_ref().map(|r| r.value),
+            loss: self.loss.as_ref().map(|l| l.value.0),
+            duplicate: self.duplicate.as_ref().map(|p| p.value.0),
+            corrupt: self.corrupt.as_ref().map(|p| p.value.0),
+            rate_bps: self.rate.as_ref().map(|r| r.value.0),
+            queue: self.queue.as_ref().map(|q| q.value.0),
+        }
+    }
+
+    /// The keys given, in the order the file format lists them.
+    pub fn keys(&self) -> Vec<&'static str> {
+        let given = [
+            self.delay.is_some(),
+            self.jitter.is_some(),
+            self.reorder.is_some(),
+            self.loss.is_some(),
+            self.duplicate.is_some(),
+            self.corrupt.is_some(),
+            self.rate.is_some(),
+            self.queue.is_some(),
+        ];
+        IMPAIRMENT_KEYS
+            .iter()
+            .zip(given)
+            .filter(|(_, g)| *g)
+            .map(|(k, _)| *k)
+            .collect()
+    }
 }
 
 /// The `topology:` section.
@@ -133,6 +382,8 @@ pub struct NodeSpec {
     pub binds: Option<Vec<Spanned<String>>>,
     /// containerlab's extras; netloom reads `frr.daemons` only.
     pub extras: Option<ExtrasSpec>,
+    /// The site (a key of the top-level `sites`) the node stands in.
+    pub site: Option<Spanned<String>>,
     #[schemars(skip)]
     pub span: Span,
     #[schemars(skip)]
@@ -169,6 +420,20 @@ pub struct LinkSpec {
     /// MTU of both interfaces, 68 to 65535.
     #[schemars(range(min = 68, max = 65535))]
     pub mtu: Option<Spanned<u32>>,
+    /// `veth` (a kernel pair: fastest, no impairments) or `emulated`
+    /// (netloom's wire). Unset: emulated when the link, its sites or
+    /// `link_defaults` impair it, else veth.
+    pub mode: Option<Spanned<ModeValue>>,
+    /// `up` (default) or `down`: the link starts with its carrier down.
+    pub state: Option<Spanned<StateValue>>,
+    /// Impairments of the direction from the first endpoint to the second
+    /// (override the link's own).
+    pub a_to_b: Option<ImpairmentsSpec>,
+    /// Impairments of the direction from the second endpoint to the first.
+    pub b_to_a: Option<ImpairmentsSpec>,
+    /// Impairments of both directions.
+    #[serde(flatten)]
+    pub impairments: ImpairmentsSpec,
     #[schemars(skip)]
     pub span: Span,
     #[schemars(skip)]
@@ -214,7 +479,7 @@ pub(crate) const TOP_IGNORED: &[(&str, &str)] = &[
 
 /// Top-level netloom keys planned for later issues: they change behaviour,
 /// so they are refused rather than ignored.
-pub(crate) const TOP_LATER: &[&str] = &["sites", "addressing", "routing"];
+pub(crate) const TOP_LATER: &[&str] = &["addressing", "routing"];
 
 /// containerlab node keys that only make sense for containers (checked
 /// against containerlab's schema and node documentation); accepted with a
@@ -260,18 +525,29 @@ pub(crate) const NODE_IGNORED: &[&str] = &[
     "env-files",
 ];
 
-/// Node keys planned for later issues.
-pub(crate) const NODE_LATER: &[&str] = &["site"];
-
-/// Link keys planned for later issues (impairments).
-pub(crate) const LINK_LATER: &[&str] = &[
-    "delay", "jitter", "loss", "rate", "a_to_b", "b_to_a", "mode",
+/// Keys of a link's impairments (on the link, in `a_to_b` / `b_to_a` and
+/// in `link_defaults`).
+pub(crate) const IMPAIRMENT_KEYS: &[&str] = &[
+    "delay",
+    "jitter",
+    "reorder",
+    "loss",
+    "duplicate",
+    "corrupt",
+    "rate",
+    "queue",
 ];
 
 /// containerlab link keys netloom accepts and ignores.
 pub(crate) const LINK_IGNORED: &[&str] = &["labels", "vars"];
 
-const TOP_KEYS: &[&str] = &["name", "topology"];
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "topology",
+    "sites",
+    "sites_latency",
+    "link_defaults",
+];
 const TOPOLOGY_KEYS: &[&str] = &["defaults", "kinds", "groups", "nodes", "links"];
 const NODE_KEYS: &[&str] = &[
     "kind",
@@ -283,8 +559,26 @@ const NODE_KEYS: &[&str] = &[
     "labels",
     "binds",
     "extras",
+    "site",
 ];
-const LINK_KEYS: &[&str] = &["type", "endpoints", "mtu"];
+const LINK_KEYS: &[&str] = &[
+    "type",
+    "endpoints",
+    "mtu",
+    "mode",
+    "state",
+    "a_to_b",
+    "b_to_a",
+    "delay",
+    "jitter",
+    "reorder",
+    "loss",
+    "duplicate",
+    "corrupt",
+    "rate",
+    "queue",
+];
+const SITE_KEYS: &[&str] = &["city", "lat", "lon"];
 
 /// Which part of the file a node-shaped mapping is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,7 +606,7 @@ fn spanned<T>(value: T, span: Span, field: &str) -> Spanned<T> {
 }
 
 /// Levenshtein distance, for "did you mean" hints.
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -483,6 +777,9 @@ pub(crate) fn walk(doc: &Yaml, sink: &mut Sink) -> Option<TopologyFileSpec> {
                 has_topology = true;
                 spec.topology = walk_topology(value, sink);
             }
+            "sites" => spec.sites = walk_sites(value, "sites", sink),
+            "sites_latency" => spec.sites_latency = string(value, "sites_latency", sink),
+            "link_defaults" => spec.link_defaults = walk_link_defaults(value, sink),
             k if TOP_LATER.contains(&k) => {
                 sink.error(key.span, &key.field, format!("`{k}` is not supported yet"))
             }
@@ -582,9 +879,7 @@ pub(crate) fn walk_node(y: &Yaml, field: &str, ctx: NodeContext, sink: &mut Sink
             "env" => spec.env = scalar_map(value, f, sink),
             "labels" => spec.labels = scalar_map(value, f, sink),
             "extras" => spec.extras = walk_extras(value, f, sink),
-            k if NODE_LATER.contains(&k) => {
-                sink.error(key.span, f, format!("`{k}` is not supported yet"))
-            }
+            "site" => spec.site = string(value, f, sink),
             k if NODE_IGNORED.contains(&k) => sink.warn(
                 key.span,
                 f,
@@ -693,11 +988,19 @@ fn walk_link(y: &Yaml, field: &str, sink: &mut Sink) -> Option<LinkSpec> {
                 }
             }
             "mtu" => spec.mtu = mtu(value, f, sink),
-            k if LINK_LATER.contains(&k) => sink.error(
-                key.span,
-                f,
-                format!("link impairments are not supported yet (`{k}`)"),
-            ),
+            "mode" => spec.mode = mode(value, f, sink),
+            "state" => {
+                spec.state = match word(value, f, "`state`", &["up", "down"], sink) {
+                    Some(("up", s)) => Some(spanned(StateValue::Up, s, f)),
+                    Some((_, s)) => Some(spanned(StateValue::Down, s, f)),
+                    None => None,
+                }
+            }
+            "a_to_b" => spec.a_to_b = walk_direction(value, f, sink),
+            "b_to_a" => spec.b_to_a = walk_direction(value, f, sink),
+            k if IMPAIRMENT_KEYS.contains(&k) => {
+                impairment(&mut spec.impairments, &key, value, sink)
+            }
             k if LINK_IGNORED.contains(&k) => sink.warn(
                 key.span,
                 f,
@@ -714,7 +1017,415 @@ fn walk_link(y: &Yaml, field: &str, sink: &mut Sink) -> Option<LinkSpec> {
         );
         return None;
     }
+    let mut impaired = spec.impairments.keys();
+    for dir in [&spec.a_to_b, &spec.b_to_a].into_iter().flatten() {
+        for k in dir.keys() {
+            if !impaired.contains(&k) {
+                impaired.push(k);
+            }
+        }
+    }
+    check_veth(spec.mode.as_ref(), &impaired, "this link", sink);
     ok.then_some(spec)
+}
+
+/// `mode: veth` beside impairments in the same mapping.
+fn check_veth(mode: Option<&Spanned<ModeValue>>, impaired: &[&str], what: &str, sink: &mut Sink) {
+    let Some(mode) = mode.filter(|m| m.value == ModeValue::Veth) else {
+        return;
+    };
+    if impaired.is_empty() {
+        return;
+    }
+    let keys: Vec<String> = impaired.iter().map(|k| format!("`{k}`")).collect();
+    sink.error(
+        mode.span,
+        &mode.field,
+        format!(
+            "a veth pair cannot delay, drop or shape packets, but {what} sets {}; remove `mode: veth` (netloom then emulates the link)",
+            keys.join(", ")
+        ),
+    );
+}
+
+/// A plain word out of `allowed`, with its span.
+fn word<'a>(
+    y: &Yaml,
+    field: &str,
+    what: &str,
+    allowed: &[&'a str],
+    sink: &mut Sink,
+) -> Option<(&'a str, Span)> {
+    let list: Vec<String> = allowed.iter().map(|a| format!("`{a}`")).collect();
+    let list = list.join(" or ");
+    match &y.value {
+        Value::Scalar(s, _) => match allowed.iter().find(|a| **a == s.as_str()) {
+            Some(a) => Some((a, y.span)),
+            None => {
+                let hint = did_you_mean(s, allowed);
+                let hint = if hint.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {hint}")
+                };
+                sink.error(
+                    y.span,
+                    field,
+                    format!("{what} must be {list}, found `{s}`{hint}"),
+                );
+                None
+            }
+        },
+        _ => {
+            sink.error(
+                y.span,
+                field,
+                format!("{what} must be {list}, found {}", y.type_name()),
+            );
+            None
+        }
+    }
+}
+
+fn mode(y: &Yaml, field: &str, sink: &mut Sink) -> Option<Spanned<ModeValue>> {
+    match word(y, field, "`mode`", &["veth", "emulated"], sink)? {
+        ("veth", s) => Some(spanned(ModeValue::Veth, s, field)),
+        (_, s) => Some(spanned(ModeValue::Emulated, s, field)),
+    }
+}
+
+/// Reads one impairment key (one of [`IMPAIRMENT_KEYS`]) into `spec`.
+fn impairment(spec: &mut ImpairmentsSpec, key: &Spanned<String>, y: &Yaml, sink: &mut Sink) {
+    let f = key.field.as_str();
+    let k = key.value.as_str();
+    match k {
+        "delay" => {
+            spec.delay = quantity(y, f, k, "duration", "`20ms`", units::duration, sink)
+                .map(|v| v.map(Duration))
+        }
+        "jitter" => {
+            spec.jitter = quantity(y, f, k, "duration", "`500us`", units::duration, sink)
+                .map(|v| v.map(Duration))
+        }
+        "duplicate" => {
+            spec.duplicate = quantity(y, f, k, "percentage", "`0.1%`", units::percent, sink)
+                .map(|v| v.map(Percent))
+        }
+        "corrupt" => {
+            spec.corrupt = quantity(y, f, k, "percentage", "`0.1%`", units::percent, sink)
+                .map(|v| v.map(Percent))
+        }
+        "rate" => {
+            spec.rate =
+                quantity(y, f, k, "rate", "`100mbit`", units::rate, sink).map(|v| v.map(Rate))
+        }
+        "queue" => {
+            spec.queue = quantity(
+                y,
+                f,
+                k,
+                "queue limit",
+                "`1000` or `64kb`",
+                units::queue,
+                sink,
+            )
+            .map(|v| v.map(Queue))
+        }
+        "reorder" => {
+            spec.reorder = word(y, f, "`reorder`", &["true", "false"], sink)
+                .map(|(w, s)| spanned(w == "true", s, f))
+        }
+        "loss" => spec.loss = loss(y, f, sink).map(|v| v.map(LossValue)),
+        _ => {}
+    }
+}
+
+/// A scalar read by `parse`, or an error at it.
+fn quantity<T>(
+    y: &Yaml,
+    field: &str,
+    key: &str,
+    what: &str,
+    example: &str,
+    parse: fn(&str, &str) -> Result<T, String>,
+    sink: &mut Sink,
+) -> Option<Spanned<T>> {
+    let Value::Scalar(text, _) = &y.value else {
+        sink.error(
+            y.span,
+            field,
+            format!(
+                "`{key}` must be a {what} like {example}, found {}",
+                y.type_name()
+            ),
+        );
+        return None;
+    };
+    match parse(key, text) {
+        Ok(v) => Some(spanned(v, y.span, field)),
+        Err(msg) => {
+            sink.error(y.span, field, msg);
+            None
+        }
+    }
+}
+
+const LOSS_KEYS: &[&str] = &["model", "p", "r", "h", "k"];
+
+/// `loss: 0.1%`, `loss: {model: random, p: 5%}` or
+/// `loss: {model: gilbert, p: 1%, r: 25%, h: 100%, k: 0%}`.
+fn loss(y: &Yaml, field: &str, sink: &mut Sink) -> Option<Spanned<Loss>> {
+    match &y.value {
+        Value::Scalar(text, _) => match units::percent("loss", text) {
+            Ok(p) => Some(spanned(Loss::Random { p }, y.span, field)),
+            Err(msg) => {
+                sink.error(y.span, field, msg);
+                None
+            }
+        },
+        Value::Map(_) => {
+            let mut model: Option<(&str, Span)> = None;
+            let mut values: Vec<(&str, Spanned<Ppm>)> = Vec::new();
+            let mut ok = true;
+            for (key, value) in entries(y, field, sink) {
+                let f = key.field.as_str();
+                match key.value.as_str() {
+                    "model" => {
+                        match word(value, f, "the loss `model`", &["random", "gilbert"], sink) {
+                            Some(m) => model = Some(m),
+                            None => ok = false,
+                        }
+                    }
+                    k @ ("p" | "r" | "h" | "k") => {
+                        let name = LOSS_KEYS.iter().find(|n| **n == k).copied().unwrap_or("p");
+                        match quantity(value, f, k, "percentage", "`1%`", units::percent, sink) {
+                            Some(v) => values.push((name, spanned(v.value, key.span, f))),
+                            None => ok = false,
+                        }
+                    }
+                    k => {
+                        unknown_key(sink, key.span, f, k, LOSS_KEYS);
+                        ok = false;
+                    }
+                }
+            }
+            let get = |n: &str| values.iter().find(|(k, _)| *k == n).map(|(_, v)| v.value);
+            let Some((model, _)) = model else {
+                if ok {
+                    sink.error(
+                        y.span,
+                        field,
+                        "a loss mapping needs `model: random` (with `p`) or `model: gilbert` (with `p` and `r`, optional `h` and `k`)",
+                    );
+                }
+                return None;
+            };
+            if model == "random" {
+                for (k, v) in &values {
+                    if *k != "p" {
+                        sink.error(
+                            v.span,
+                            &v.field,
+                            format!(
+                                "`{k}` belongs to `model: gilbert`; random loss takes only `p`"
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            let mut missing = |k: &str, what: &str| {
+                if get(k).is_none() && ok {
+                    sink.error(y.span, field, format!("{model} loss needs `{k}` ({what})"));
+                }
+            };
+            missing(
+                "p",
+                if model == "gilbert" {
+                    "the chance per packet to go from the good to the bad state, e.g. `p: 1%`"
+                } else {
+                    "the chance to lose each packet, e.g. `p: 1%`"
+                },
+            );
+            if model == "gilbert" {
+                missing("r", "the chance per packet to go from the bad back to the good state, e.g. `r: 25%`");
+            }
+            if !ok {
+                return None;
+            }
+            let loss = match model {
+                "random" => Loss::Random { p: get("p")? },
+                _ => Loss::Gilbert {
+                    p: get("p")?,
+                    r: get("r")?,
+                    h: get("h").unwrap_or(Ppm::ONE),
+                    k: get("k").unwrap_or(Ppm::ZERO),
+                },
+            };
+            Some(spanned(loss, y.span, field))
+        }
+        _ => {
+            sink.error(
+                y.span,
+                field,
+                format!(
+                    "`loss` must be a percentage like `0.1%` or a mapping like `{{model: gilbert, p: 1%, r: 25%}}`, found {}",
+                    y.type_name()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `a_to_b:` / `b_to_a:`: impairment keys only.
+fn walk_direction(y: &Yaml, field: &str, sink: &mut Sink) -> Option<ImpairmentsSpec> {
+    if matches!(y.value, Value::Null) {
+        return Some(ImpairmentsSpec {
+            span: y.span,
+            ..ImpairmentsSpec::default()
+        });
+    }
+    let entries = expect_map(y, field, sink)?;
+    let mut spec = ImpairmentsSpec {
+        span: y.span,
+        ..ImpairmentsSpec::default()
+    };
+    for (key, value) in entries {
+        let f = key.field.as_str();
+        match key.value.as_str() {
+            k if IMPAIRMENT_KEYS.contains(&k) => impairment(&mut spec, &key, value, sink),
+            k @ ("mode" | "state" | "mtu" | "type" | "endpoints") => sink.error(
+                key.span,
+                f,
+                format!(
+                    "`{k}` applies to the whole link; set it on the link, not per direction (a direction takes {})",
+                    key_list(IMPAIRMENT_KEYS)
+                ),
+            ),
+            k => unknown_key(sink, key.span, f, k, IMPAIRMENT_KEYS),
+        }
+    }
+    Some(spec)
+}
+
+fn key_list(keys: &[&str]) -> String {
+    let list: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+    list.join(", ")
+}
+
+fn walk_link_defaults(y: &Yaml, sink: &mut Sink) -> Option<LinkDefaultsSpec> {
+    let field = "link_defaults";
+    if matches!(y.value, Value::Null) {
+        return Some(LinkDefaultsSpec::default());
+    }
+    let entries = expect_map(y, field, sink)?;
+    let mut spec = LinkDefaultsSpec::default();
+    spec.impairments.span = y.span;
+    for (key, value) in entries {
+        let f = key.field.as_str();
+        match key.value.as_str() {
+            "mode" => spec.mode = mode(value, f, sink),
+            k if IMPAIRMENT_KEYS.contains(&k) => {
+                impairment(&mut spec.impairments, &key, value, sink)
+            }
+            k @ ("state" | "mtu") => sink.error(
+                key.span,
+                f,
+                format!(
+                    "`{k}` is set per link; `link_defaults` takes `mode` and {}",
+                    key_list(IMPAIRMENT_KEYS)
+                ),
+            ),
+            k => {
+                let mut known = vec!["mode"];
+                known.extend_from_slice(IMPAIRMENT_KEYS);
+                unknown_key(sink, key.span, f, k, &known)
+            }
+        }
+    }
+    check_veth(
+        spec.mode.as_ref(),
+        &spec.impairments.keys(),
+        "`link_defaults`",
+        sink,
+    );
+    Some(spec)
+}
+
+fn walk_sites(y: &Yaml, field: &str, sink: &mut Sink) -> Option<NamedMap<SiteSpec>> {
+    if matches!(y.value, Value::Null) {
+        return Some(NamedMap::default());
+    }
+    let entries = expect_map(y, field, sink)?;
+    let mut out = Vec::new();
+    for (key, value) in entries {
+        let mut site = SiteSpec {
+            span: value.span,
+            field: key.field.clone(),
+            ..SiteSpec::default()
+        };
+        if matches!(value.value, Value::Null) {
+            // Reported as incomplete when resolved.
+        } else if let Some(fields) = expect_map(value, &key.field, sink) {
+            for (k, v) in fields {
+                let f = k.field.as_str();
+                let ok = match k.value.as_str() {
+                    "city" => {
+                        site.city = string(v, f, sink);
+                        site.city.is_some()
+                    }
+                    "lat" => {
+                        site.lat = degrees(v, f, "lat", 90.0, sink);
+                        site.lat.is_some()
+                    }
+                    "lon" => {
+                        site.lon = degrees(v, f, "lon", 180.0, sink);
+                        site.lon.is_some()
+                    }
+                    other => {
+                        unknown_key(sink, k.span, f, other, SITE_KEYS);
+                        false
+                    }
+                };
+                site.invalid |= !ok;
+            }
+        } else {
+            site.invalid = true;
+        }
+        out.push((key, site));
+    }
+    Some(NamedMap(out))
+}
+
+/// A latitude or longitude: a number in `-max..=max`.
+fn degrees(y: &Yaml, field: &str, key: &str, max: f64, sink: &mut Sink) -> Option<Spanned<f64>> {
+    let parsed = match &y.value {
+        Value::Scalar(s, true) => s.parse::<f64>().ok().filter(|v| v.is_finite()),
+        _ => None,
+    };
+    match parsed {
+        Some(v) if (-max..=max).contains(&v) => Some(spanned(v, y.span, field)),
+        Some(_) => {
+            sink.error(
+                y.span,
+                field,
+                format!("{key} {} is out of range -{max}..={max}", describe(y)),
+            );
+            None
+        }
+        None => {
+            sink.error(
+                y.span,
+                field,
+                format!(
+                    "{key} must be a number of degrees from -{max} to {max}, found {}",
+                    describe(y)
+                ),
+            );
+            None
+        }
+    }
 }
 
 fn mtu(y: &Yaml, field: &str, sink: &mut Sink) -> Option<Spanned<u32>> {

@@ -6,6 +6,8 @@ use proptest::prelude::*;
 use std::path::Path;
 
 const VALID: &str = include_str!("golden/good/inheritance.yml");
+/// Sites, link impairments, `link_defaults` and a `sites_latency` file.
+const PLANET: &str = include_str!("golden/good/planet.yml");
 
 fn check(text: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/good");
@@ -30,32 +32,60 @@ const ALPHABET: &[char] = &[
     ',', '<', '\t', '?', '%', '@', '`', '\\', 'é', '\r',
 ];
 
+fn mutate(text: &str, edits: Vec<(prop::sample::Index, u8, char)>) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for (at, op, c) in edits {
+        if chars.is_empty() {
+            chars.push(c);
+            continue;
+        }
+        let i = at.index(chars.len());
+        match op {
+            0 => chars.insert(i, c),
+            1 => {
+                chars.remove(i);
+            }
+            2 => chars[i] = c,
+            _ => {
+                // Swap this line's start with another spot: moves indentation.
+                let j = at.index(chars.len() / 2 + 1);
+                chars.swap(i, j);
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// Characters that make interesting quantities.
+const QUANTITY: &str = "[0-9.\\-+ %µa-z]{0,14}";
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_planet_never_panics(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0..4u8, prop::sample::select(ALPHABET)), 1..10)
+    ) {
+        check(&mutate(PLANET, edits));
+    }
+
+    #[test]
+    fn any_quantity_never_panics(
+        key in prop::sample::select(vec!["delay", "jitter", "loss", "duplicate", "corrupt", "rate", "queue", "reorder", "mode", "state"]),
+        value in QUANTITY,
+        lat in QUANTITY,
+    ) {
+        let text = format!(
+            "name: q\nsites: {{s: {{lat: {lat}, lon: 1}}}}\ntopology:\n  nodes:\n    r1: {{kind: router, site: s}}\n    r2: {{kind: router}}\n  links:\n    - endpoints: [\"r1:e1\", \"r2:e1\"]\n      {key}: \"{value}\"\n      a_to_b: {{{key}: \"{value}\"}}\n"
+        );
+        check(&text);
+    }
 
     #[test]
     fn mutated_valid_file_never_panics(
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0..4u8, prop::sample::select(ALPHABET)), 1..10)
     ) {
-        let mut chars: Vec<char> = VALID.chars().collect();
-        for (at, op, c) in edits {
-            if chars.is_empty() {
-                chars.push(c);
-                continue;
-            }
-            let i = at.index(chars.len());
-            match op {
-                0 => chars.insert(i, c),
-                1 => { chars.remove(i); }
-                2 => chars[i] = c,
-                _ => {
-                    // Swap this line's start with another spot: moves indentation.
-                    let j = at.index(chars.len() / 2 + 1);
-                    chars.swap(i, j);
-                }
-            }
-        }
-        check(&chars.into_iter().collect::<String>());
+        check(&mutate(VALID, edits));
     }
 
     #[test]
@@ -71,10 +101,12 @@ proptest! {
 
 #[test]
 fn every_line_deleted_in_turn_never_panics() {
-    let lines: Vec<&str> = VALID.lines().collect();
-    for i in 0..lines.len() {
-        let mut copy = lines.clone();
-        copy.remove(i);
-        check(&copy.join("\n"));
+    for text in [VALID, PLANET] {
+        let lines: Vec<&str> = text.lines().collect();
+        for i in 0..lines.len() {
+            let mut copy = lines.clone();
+            copy.remove(i);
+            check(&copy.join("\n"));
+        }
     }
 }

@@ -49,3 +49,71 @@ fn schema_rejects_unknown_keys_and_accepts_containerlab_ones() {
     let bad = netloom_spec::yaml_to_json("name: a\n").unwrap();
     assert!(!validator.is_valid(&bad));
 }
+
+#[test]
+fn schema_knows_sites_and_link_emulation() {
+    let schema = netloom_spec::json_schema();
+    let text = serde_json::to_string(&schema).unwrap();
+    for word in [
+        "sites",
+        "sites_latency",
+        "link_defaults",
+        "site",
+        "a_to_b",
+        "b_to_a",
+        "delay",
+        "jitter",
+        "reorder",
+        "loss",
+        "duplicate",
+        "corrupt",
+        "rate",
+        "queue",
+        "mode",
+        "state",
+    ] {
+        assert!(text.contains(&format!("\"{word}\"")), "schema lacks {word}");
+    }
+    assert!(!text.contains("\"addressing\""));
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let lab = |extra: &str, link: &str| {
+        netloom_spec::yaml_to_json(&format!(
+            "name: a\n{extra}topology:\n  nodes:\n    r1: {{kind: router}}\n    r2: {{kind: router}}\n  links:\n    - endpoints: [\"r1:e1\", \"r2:e1\"]\n{link}"
+        ))
+        .unwrap()
+    };
+    for (extra, link) in [
+        ("sites: {t: {city: Tokyo}, p: {lat: 1.5, lon: -2}}\n", ""),
+        ("link_defaults: {mode: emulated, delay: 1ms}\n", ""),
+        (
+            "",
+            "      delay: 0.5ms\n      jitter: 100µs\n      rate: 1.5Gbit\n      queue: 64kb\n",
+        ),
+        (
+            "",
+            "      loss: {model: gilbert, p: 1%, r: 25%}\n      a_to_b: {loss: 1%}\n",
+        ),
+        (
+            "",
+            "      queue: 100\n      mode: veth\n      state: down\n",
+        ),
+    ] {
+        let doc = lab(extra, link);
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{extra}{link}: {errors:?}");
+    }
+    for (extra, link) in [
+        ("sites: {t: {city: Tokyo, lat: 1, lon: 2}}\n", ""),
+        ("sites: {t: {lat: 1}}\n", ""),
+        ("sites: {t: {lat: 91, lon: 0}}\n", ""),
+        ("", "      delay: 20\n"),
+        ("", "      rate: 10mbps\n"),
+        ("", "      loss: 5\n"),
+        ("", "      loss: {model: gilbert, p: 1%}\n"),
+        ("", "      a_to_b: {mode: veth}\n"),
+        ("", "      mode: tap\n"),
+    ] {
+        let doc = lab(extra, link);
+        assert!(!validator.is_valid(&doc), "accepted {extra}{link}");
+    }
+}
