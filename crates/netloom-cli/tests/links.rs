@@ -286,3 +286,114 @@ topology:
     env.ok(&["destroy", "--name", "planet"]);
     env.assert_clean();
 }
+
+#[test]
+fn a_live_change_is_in_force_when_the_command_returns_and_spares_other_links() {
+    let Some(env) = Env::new() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_lab(
+        dir.path(),
+        "two.yml",
+        "name: two
+topology:
+  nodes:
+    a: {kind: host, exec: [\"ip addr add 10.52.0.1/24 dev eth1\"]}
+    b: {kind: host, exec: [\"ip addr add 10.52.0.2/24 dev eth1\"]}
+    e: {kind: host, exec: [\"ip addr add 10.53.0.1/24 dev eth1\"]}
+    f: {kind: host, exec: [\"ip addr add 10.53.0.2/24 dev eth1\"]}
+  links:
+    - endpoints: [\"a:eth1\", \"b:eth1\"]
+      delay: 10ms
+    - endpoints: [\"e:eth1\", \"f:eth1\"]
+      delay: 5ms
+",
+    );
+    env.deploy(&file);
+    let ns = |n: &str| format!("{}-two.{n}", env.prefix());
+    // Plain `ip netns exec` pings with receive timestamps (-D), in the
+    // background, on both links.
+    let ping = |node: &str, addr: &str| {
+        std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &ns(node),
+                "ping",
+                "-D",
+                "-n",
+                "-i",
+                "0.005",
+                "-c",
+                "300",
+                addr,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    env.exec("a", &["ping", "-c", "1", "10.52.0.2"]);
+    env.exec("e", &["ping", "-c", "1", "10.53.0.2"]);
+    let on_ab = ping("a", "10.52.0.2");
+    let on_ef = ping("e", "10.53.0.2");
+    std::thread::sleep(Duration::from_millis(600));
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let before = now();
+    env.ok(&["link", "set", "a:eth1", "--delay", "40ms"]);
+    let returned = now();
+    // (receive time, rtt ms) of every reply.
+    let replies = |child: std::process::Child| -> Vec<(f64, f64)> {
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let ts: f64 = l.strip_prefix('[')?.split(']').next()?.parse().ok()?;
+                let rtt: f64 = l
+                    .split("time=")
+                    .nth(1)?
+                    .trim_end_matches(" ms")
+                    .parse()
+                    .ok()?;
+                Some((ts, rtt))
+            })
+            .collect()
+    };
+    let ab = replies(on_ab);
+    let ef = replies(on_ef);
+    assert!(
+        ab.len() > 200 && ef.len() > 250,
+        "{} {}",
+        ab.len(),
+        ef.len()
+    );
+    for (rx, rtt) in &ab {
+        let sent = rx - rtt / 1000.0;
+        if sent > returned {
+            assert!(
+                *rtt > 79.0,
+                "sent {:.4} s after the command returned, RTT {rtt} ms",
+                sent - returned
+            );
+        }
+        if sent < before - 0.05 {
+            assert!(*rtt < 21.5, "sent before the change, RTT {rtt} ms");
+        }
+    }
+    assert!(
+        ab.iter().any(|(rx, rtt)| rx - rtt / 1000.0 > returned),
+        "no packet after the change"
+    );
+    // The other link never noticed.
+    for (_, rtt) in &ef {
+        assert!(
+            (9.5..12.0).contains(rtt),
+            "e-f RTT {rtt} ms during a change of a-b"
+        );
+    }
+    env.ok(&["destroy", "--name", "two"]);
+    env.assert_clean();
+}

@@ -45,6 +45,10 @@ pub enum PlanError {
         link: String,
         what: String,
     },
+    #[error(
+        "link {index} ({link}) is `mode: veth` and `state: down`; a link that starts down needs netloom's wire: remove `mode: veth`"
+    )]
+    VethDown { index: usize, link: String },
 }
 
 /// Options that do not come from the topology file.

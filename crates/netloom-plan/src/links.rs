@@ -140,9 +140,15 @@ pub fn realise(topo: &Topology, index: usize, link: &Link) -> Result<Realisation
                 what: what.join(", "),
             })
         }
+        Some(LinkMode::Veth) if !link.up => Err(PlanError::VethDown {
+            index,
+            link: format!("{} <-> {}", link.a, link.b),
+        }),
         Some(LinkMode::Veth) => Ok(Realisation::Veth),
         Some(LinkMode::Emulated) => Ok(Realisation::Emulated { a_to_b, b_to_a }),
-        None if impaired => Ok(Realisation::Emulated { a_to_b, b_to_a }),
+        // A link that starts down is emulated: its wire holds the carrier
+        // down until `netloom link up`.
+        None if impaired || !link.up => Ok(Realisation::Emulated { a_to_b, b_to_a }),
         None => Ok(Realisation::Veth),
     }
 }

@@ -290,3 +290,19 @@ fn live_values_are_checked() {
     };
     assert!(check_impairments(&bad).unwrap_err().contains("60 s"));
 }
+
+#[test]
+fn a_link_that_starts_down_is_emulated() {
+    let p = with_link_change(|t| t.links[1].up = false).unwrap();
+    assert!(matches!(
+        p.links[1].realisation,
+        Realisation::Emulated { .. }
+    ));
+    assert!(!p.links[1].up);
+    let err = with_link_change(|t| {
+        t.links[1].up = false;
+        t.links[1].mode = Some(netloom_model::LinkMode::Veth);
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("state: down"));
+}
