@@ -122,3 +122,30 @@ fn containerlab_file_runs_unchanged() {
     env.ok(&["destroy", "-t", file.to_str().unwrap()]);
     env.assert_clean();
 }
+
+#[test]
+fn planet_routes_ospf_over_distance() {
+    let Some(env) = Env::new() else { return };
+    let file = example("planet/lab.yml");
+    env.deploy(&file);
+    for r in ["tokyo", "london", "newyork"] {
+        env.wait_for(
+            &format!("{r} to have 2 Full OSPF neighbors"),
+            Duration::from_secs(90),
+            || (ospf_full_neighbors(&env, r) == 2).then_some(()),
+        );
+    }
+    env.wait_ping("h-tokyo", "192.168.3.10", Duration::from_secs(30));
+    // Tokyo - New York: the typical RTT of 165 ms, plus a little jitter.
+    let out = env.exec("h-tokyo", &["ping", "-c", "5", "-i", "0.2", "192.168.3.10"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let avg: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("rtt min/avg/max/mdev = "))
+        .and_then(|l| l.split('/').nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!((163.0..170.0).contains(&avg), "avg RTT {avg} ms");
+    env.ok(&["destroy", "-t", file.to_str().unwrap()]);
+    env.assert_clean();
+}

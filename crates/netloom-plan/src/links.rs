@@ -122,6 +122,21 @@ pub fn realise(topo: &Topology, index: usize, link: &Link) -> Result<Realisation
     a_to_b.apply(&link.a_to_b, "link a_to_b");
     b_to_a.apply(&link.b_to_a, "link b_to_a");
 
+    // `mode: veth` written on the link itself wins over what the lab's
+    // defaults and the sites would add; impairments written on the same
+    // link are a contradiction.
+    if link.mode == Some(LinkMode::Veth) {
+        let own = [&link.both, &link.a_to_b, &link.b_to_a];
+        if own.iter().all(|i| i.is_empty()) && link.up {
+            return Ok(Realisation::Veth);
+        }
+        for dir in [&mut a_to_b, &mut b_to_a] {
+            *dir = WireProps::default();
+            dir.apply(&link.both, "link");
+        }
+        a_to_b.apply(&link.a_to_b, "link a_to_b");
+        b_to_a.apply(&link.b_to_a, "link b_to_a");
+    }
     let mode = link.mode.or(defaults.mode);
     let impaired = !a_to_b.is_clear() || !b_to_a.is_clear();
     match mode {

@@ -306,3 +306,17 @@ fn a_link_that_starts_down_is_emulated() {
     .unwrap_err();
     assert!(err.to_string().contains("state: down"));
 }
+
+#[test]
+fn veth_on_the_link_wins_over_lab_defaults() {
+    let p = with_link_change(|t| {
+        t.link_defaults.impairments.jitter_ns = Some(200_000);
+        t.links[2].mode = Some(netloom_model::LinkMode::Veth);
+    })
+    .unwrap();
+    assert!(matches!(
+        p.links[0].realisation,
+        Realisation::Emulated { .. }
+    ));
+    assert_eq!(p.links[2].realisation, Realisation::Veth);
+}
