@@ -67,14 +67,7 @@ impl ServiceError {
 
     /// The full message with its chain of causes.
     pub fn chain(&self) -> String {
-        let mut msg = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(s) = source {
-            msg.push_str(": ");
-            msg.push_str(&s.to_string());
-            source = s.source();
-        }
-        msg
+        chain(self)
     }
 }
 
@@ -166,16 +159,7 @@ pub struct LinkChange {
     pub one_way: bool,
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
-}
+use netloom_linux::error_chain as chain;
 
 /// What `cleanup` removed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

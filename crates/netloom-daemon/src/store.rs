@@ -201,15 +201,17 @@ impl Store {
         row.map(decode).transpose()
     }
 
+    fn raw_rows(&self) -> Result<Vec<RawRow>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT name, state, topology, plan, created_at, updated_at FROM labs ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], raw_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn list_labs(&self) -> Result<Vec<LabRecord>, StoreError> {
-        let rows: Vec<RawRow> = {
-            let conn = self.conn();
-            let mut stmt = conn.prepare(
-                "SELECT name, state, topology, plan, created_at, updated_at FROM labs ORDER BY name",
-            )?;
-            let rows = stmt.query_map([], raw_row)?;
-            rows.collect::<Result<_, _>>()?
-        };
+        let rows = self.raw_rows()?;
         // One unreadable record (written by an incompatible version) must
         // not hide the others or stop the daemon: it is reported and left
         // for `unreadable_labs` / cleanup.
@@ -227,15 +229,8 @@ impl Store {
 
     /// Names of lab records that cannot be decoded.
     pub fn unreadable_labs(&self) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<RawRow> = {
-            let conn = self.conn();
-            let mut stmt = conn.prepare(
-                "SELECT name, state, topology, plan, created_at, updated_at FROM labs ORDER BY name",
-            )?;
-            let rows = stmt.query_map([], raw_row)?;
-            rows.collect::<Result<_, _>>()?
-        };
-        Ok(rows
+        Ok(self
+            .raw_rows()?
             .into_iter()
             .filter_map(|r| {
                 let name = r.0.clone();
@@ -370,6 +365,24 @@ mod tests {
             ["deployed", "destroyed"]
         );
         assert_eq!(store.events(None, e2.id, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_unreadable_record_hides_nothing_else() {
+        let store = Store::in_memory().unwrap();
+        let (topo, plan) = sample();
+        store.insert_lab(&topo, &plan).unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO labs VALUES ('old', 'running', '{}', '{\"from\": \"v0\"}', 0, 0)",
+                [],
+            )
+            .unwrap();
+        let labs = store.list_labs().unwrap();
+        assert_eq!(labs.len(), 1);
+        assert_eq!(labs[0].name, "s1");
+        assert_eq!(store.unreadable_labs().unwrap(), ["old"]);
     }
 
     #[test]

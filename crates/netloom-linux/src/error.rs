@@ -105,8 +105,8 @@ fn rollback_note(rollback: &Option<Box<ExecError>>) -> String {
     }
 }
 
-/// An error and its causes, joined by `: `.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+/// An error and its causes, joined by `: ` (what `anyhow`'s `{:#}` prints).
+pub fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {

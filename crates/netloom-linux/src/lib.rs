@@ -33,7 +33,7 @@ mod run;
 mod teardown;
 mod wires;
 
-pub use error::{ApplyError, ExecError};
+pub use error::{chain as error_chain, ApplyError, ExecError};
 pub use frr::{frr_pathspace, netns_of_pathspace, FRR_CONF_DIR, FRR_RUN_DIR};
 pub use netloom_plan::Plan;
 pub use ns::{in_netns, netns_path, NETNS_ENV_MARK, NETNS_RUN_DIR};

@@ -210,17 +210,7 @@ pub fn require_root() -> bool {
     false
 }
 
-/// An error and its causes joined by `: ` (what `anyhow`'s `{:#}` prints).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
-}
+pub use netloom_linux::error_chain;
 
 #[cfg(test)]
 mod tests {
