@@ -331,6 +331,8 @@ mod tests {
             sites: Default::default(),
             sites_latency: Vec::new(),
             link_defaults: Default::default(),
+            addressing: None,
+            routing: None,
         };
         let plan = netloom_plan::plan(&topo, &Default::default()).unwrap();
         (topo, plan)

@@ -23,6 +23,10 @@ fn node(name: &str, kind: NodeKind) -> Node {
         labels: BTreeMap::new(),
         binds: Vec::new(),
         site: None,
+        routing: None,
+        ha: None,
+        config_extra: None,
+        addresses: Default::default(),
     }
 }
 
@@ -71,6 +75,8 @@ fn topology(lab: &str, nodes: Vec<Node>, links: Vec<Link>) -> Topology {
         sites: Default::default(),
         sites_latency: Vec::new(),
         link_defaults: Default::default(),
+        addressing: None,
+        routing: None,
     }
 }
 

@@ -226,6 +226,18 @@ pub struct Node {
     /// The site (`sites:` key) the node stands in.
     #[serde(default)]
     pub site: Option<String>,
+    /// Routers: routing overrides.
+    #[serde(default)]
+    pub routing: Option<NodeRouting>,
+    /// Routers: HA gateway pair membership.
+    #[serde(default)]
+    pub ha: Option<Ha>,
+    /// Routers: configuration lines merged into the rendered config.
+    #[serde(default)]
+    pub config_extra: Option<String>,
+    /// Explicit addresses per interface; they win over the pools.
+    #[serde(default)]
+    pub addresses: BTreeMap<String, Vec<Prefix>>,
 }
 
 /// One end of a link.
@@ -372,6 +384,208 @@ fn yes() -> bool {
     true
 }
 
+/// An IPv4 or IPv6 prefix, or an interface address with its prefix length
+/// (`10.0.0.0/16`, `10.0.0.1/31`, `2001:db8::/48`). Written as a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Prefix {
+    pub addr: std::net::IpAddr,
+    pub len: u8,
+}
+
+impl Prefix {
+    pub fn new(addr: std::net::IpAddr, len: u8) -> Result<Prefix, String> {
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        if len > max {
+            return Err(format!("prefix length /{len} is longer than /{max}"));
+        }
+        Ok(Prefix { addr, len })
+    }
+
+    pub fn is_ipv4(&self) -> bool {
+        self.addr.is_ipv4()
+    }
+
+    /// The network: the address with the host bits cleared.
+    pub fn network(&self) -> Prefix {
+        match self.addr {
+            std::net::IpAddr::V4(a) => {
+                let mask = if self.len == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.len)
+                };
+                Prefix {
+                    addr: std::net::Ipv4Addr::from(u32::from(a) & mask).into(),
+                    len: self.len,
+                }
+            }
+            std::net::IpAddr::V6(a) => {
+                let mask = if self.len == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.len)
+                };
+                Prefix {
+                    addr: std::net::Ipv6Addr::from(u128::from(a) & mask).into(),
+                    len: self.len,
+                }
+            }
+        }
+    }
+
+    /// Whether `other` (an address or a smaller prefix) lies inside.
+    pub fn contains(&self, other: &Prefix) -> bool {
+        other.is_ipv4() == self.is_ipv4()
+            && other.len >= self.len
+            && Prefix {
+                addr: other.addr,
+                len: self.len,
+            }
+            .network()
+                == self.network()
+    }
+}
+
+impl std::str::FromStr for Prefix {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Prefix, String> {
+        let (addr, len) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` has no prefix length (like `10.0.0.0/16`)"))?;
+        let addr: std::net::IpAddr = addr
+            .parse()
+            .map_err(|_| format!("`{addr}` is not an IP address"))?;
+        let len: u8 = len
+            .parse()
+            .map_err(|_| format!("`/{len}` is not a prefix length"))?;
+        Prefix::new(addr, len)
+    }
+}
+
+impl TryFrom<String> for Prefix {
+    type Error = String;
+    fn try_from(s: String) -> Result<Prefix, String> {
+        s.parse()
+    }
+}
+
+impl From<Prefix> for String {
+    fn from(p: Prefix) -> String {
+        p.to_string()
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+/// Address pools (`addressing:`). Every pool is optional: without `p2p`
+/// router links get no addresses unless the configs give them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Addressing {
+    /// A /31 per router-router link.
+    pub p2p: Option<Prefix>,
+    /// A /32 loopback per router.
+    pub loopback: Option<Prefix>,
+    /// Host segments behind routers, one subnet each.
+    pub lan: Option<Prefix>,
+    /// Prefix length of each host segment (default 24).
+    pub lan_len: Option<u8>,
+    /// A /127 per router-router link.
+    pub p2p6: Option<Prefix>,
+    /// A /128 loopback per router.
+    pub loopback6: Option<Prefix>,
+}
+
+/// Which routing protocol a fabric runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoutingProtocol {
+    Bgp,
+    Ospf,
+    None,
+}
+
+/// How BGP sessions are addressed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BgpPeering {
+    /// To the neighbour's address on the /31.
+    #[default]
+    Numbered,
+    /// BGP unnumbered: `neighbor eth1 interface remote-as external`.
+    Interface,
+}
+
+/// Where a router's router-id comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouterIdFrom {
+    /// The router's 24-bit id as a dotted quad (0.x.y.z).
+    #[default]
+    Id,
+    /// Its IPv4 loopback.
+    Loopback,
+}
+
+/// Fabric intent (`routing:` at lab level).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routing {
+    pub protocol: RoutingProtocol,
+    /// Never advertise a prefix shorter than this, nor a default route.
+    pub min_prefix_len: u8,
+    /// ECMP paths (`maximum-paths`).
+    pub maximum_paths: u8,
+    /// BGP keepalive and hold time, seconds.
+    pub timers: Option<(u16, u16)>,
+    pub peering: BgpPeering,
+    pub router_id: RouterIdFrom,
+}
+
+impl Default for Routing {
+    fn default() -> Self {
+        Routing {
+            protocol: RoutingProtocol::None,
+            min_prefix_len: 8,
+            maximum_paths: 16,
+            timers: None,
+            peering: BgpPeering::Numbered,
+            router_id: RouterIdFrom::Id,
+        }
+    }
+}
+
+/// Per-router routing overrides (`routing:` on a node).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRouting {
+    pub protocol: Option<RoutingProtocol>,
+    /// A fixed ASN instead of the allocated one.
+    pub asn: Option<u32>,
+    /// A hub: accepts BGP sessions from any neighbour on its links
+    /// (`bgp listen range`) instead of configuring each one.
+    pub hub: bool,
+    /// Originate a default route (to test that the fabric filters it).
+    pub originate_default: bool,
+}
+
+/// An HA gateway pair member (`ha:` on a router).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ha {
+    /// The other router of the pair.
+    pub peer: NodeName,
+    /// The virtual gateway address hosts use (`192.168.1.254`), on the
+    /// segment the two routers share.
+    pub vip: std::net::IpAddr,
+    /// VRRP priority; the higher one is the primary (default: the peer
+    /// whose name sorts first gets 200, the other 100).
+    pub priority: Option<u8>,
+    /// VRRP advertisement interval, milliseconds (default 1000).
+    pub advert_ms: Option<u32>,
+}
+
 /// Where nodes stand on the planet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Site {
@@ -425,6 +639,10 @@ pub struct Topology {
     pub sites_latency: Vec<SiteLatency>,
     #[serde(default)]
     pub link_defaults: LinkDefaults,
+    #[serde(default)]
+    pub addressing: Option<Addressing>,
+    #[serde(default)]
+    pub routing: Option<Routing>,
 }
 
 impl Topology {
@@ -436,6 +654,28 @@ impl Topology {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_parse_and_contain() {
+        let p: Prefix = "10.0.0.0/16".parse().unwrap();
+        assert!(p.contains(&"10.0.255.1/32".parse().unwrap()));
+        assert!(!p.contains(&"10.1.0.0/24".parse().unwrap()));
+        assert!(!p.contains(&"10.0.0.0/8".parse().unwrap()));
+        assert_eq!(
+            "10.0.0.7/24"
+                .parse::<Prefix>()
+                .unwrap()
+                .network()
+                .to_string(),
+            "10.0.0.0/24"
+        );
+        assert!("10.0.0.0/33".parse::<Prefix>().is_err());
+        assert!("10.0.0.0".parse::<Prefix>().is_err());
+        assert!("2001:db8::/48"
+            .parse::<Prefix>()
+            .unwrap()
+            .contains(&"2001:db8::1/128".parse().unwrap()));
+    }
 
     #[test]
     fn names_are_checked() {

@@ -16,6 +16,10 @@ fn node(name: &str, kind: NodeKind, config: Option<&str>) -> Node {
         labels: Default::default(),
         binds: vec![],
         site: None,
+        routing: None,
+        ha: None,
+        config_extra: None,
+        addresses: Default::default(),
     }
 }
 
@@ -77,6 +81,8 @@ fn lab() -> Topology {
         sites: Default::default(),
         sites_latency: Vec::new(),
         link_defaults: Default::default(),
+        addressing: None,
+        routing: None,
     }
 }
 

@@ -124,6 +124,8 @@ pub(crate) fn resolve(
         source: None,
         sites,
         sites_latency,
+        addressing: None,
+        routing: None,
         link_defaults,
     })
 }
@@ -617,6 +619,10 @@ fn resolve_node(
         labels,
         binds: kept,
         site: site.filter(|_| site_ok).map(|s| s.value.clone()),
+        routing: None,
+        ha: None,
+        config_extra: None,
+        addresses: Default::default(),
     })
 }
 
