@@ -5,6 +5,7 @@
 
 mod client;
 mod enter;
+mod generate;
 mod link;
 mod table;
 
@@ -115,6 +116,31 @@ enum Cmd {
         #[command(subcommand)]
         action: link::LinkCmd,
     },
+    /// Write a topology file for a common shape (with routing intent).
+    Generate {
+        #[command(subcommand)]
+        shape: GenerateShape,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long, global = true)]
+        output: Option<PathBuf>,
+    },
+    /// Print a router's rendered FRR configuration: of a deployed lab, or
+    /// of a topology file without deploying it (`-t`).
+    Config {
+        #[arg(long, conflicts_with = "topo")]
+        name: Option<String>,
+        #[arg(short = 't', long = "topo")]
+        topo: Option<PathBuf>,
+        node: String,
+    },
+    /// Show what a deploy of FILE would create and, when the lab is
+    /// running, what would change.
+    Plan {
+        #[arg(short = 't', long = "topo")]
+        topo: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Print the JSON Schema of the topology file format.
     Schema,
     /// Print the version.
@@ -137,6 +163,13 @@ enum Cmd {
         #[command(subcommand)]
         action: DaemonAction,
     },
+}
+
+#[derive(Subcommand)]
+enum GenerateShape {
+    /// A leaf-spine fabric: every leaf linked to every spine, hosts on
+    /// leaves.
+    Clos(generate::Clos),
 }
 
 #[derive(Subcommand)]
@@ -228,6 +261,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             link::run(action)?;
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Generate { shape, output } => {
+            let text = match shape {
+                GenerateShape::Clos(c) => generate::clos(&c).map_err(|e| anyhow!("{e}"))?,
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Config { name, topo, node } => config(name, topo.as_deref(), &node),
+        Cmd::Plan { topo, format } => plan_cmd(&topo, format),
         Cmd::Schema => {
             println!(
                 "{}",
@@ -567,4 +616,92 @@ fn capture(
     // dumpcap gets Ctrl-C directly and closes the file properly.
     let err = cmd.exec();
     Err(err).with_context(|| format!("cannot start dumpcap on {endpoint}"))
+}
+
+/// Plans a topology file here, as the daemon would (same ownership prefix).
+fn plan_file(path: &Path) -> Result<netloom_plan::Plan> {
+    let topo = load(path)?;
+    let prefix = netloom_daemon::Config::from_env().prefix;
+    netloom_plan::plan(&topo, &netloom_plan::PlanOptions { prefix }).map_err(|e| anyhow!("{e}"))
+}
+
+fn config(lab: Option<String>, topo: Option<&Path>, node: &str) -> Result<ExitCode> {
+    let (daemons, text) = match topo {
+        Some(path) => {
+            let plan = plan_file(path)?;
+            let n = plan
+                .node(node)
+                .ok_or_else(|| anyhow!("{} has no node `{node}`", path.display()))?;
+            let frr = n
+                .frr
+                .as_ref()
+                .ok_or_else(|| anyhow!("node `{node}` is a {}, not a router", n.kind))?;
+            (frr.daemons.clone(), frr.config.clone())
+        }
+        None => {
+            let client = Client::connect_or_start()?;
+            let lab = match lab {
+                Some(l) => l,
+                None => {
+                    let labs: Vec<LabView> = client.get("/api/v1/labs")?;
+                    let hits: Vec<&LabView> = labs
+                        .iter()
+                        .filter(|l| l.nodes.iter().any(|n| n.name == node))
+                        .collect();
+                    match hits.as_slice() {
+                        [one] => one.name.clone(),
+                        [] => bail!("no deployed lab has a node `{node}`"),
+                        _ => bail!("node `{node}` is in several labs; say which with --name"),
+                    }
+                }
+            };
+            let c: netloom_daemon::api::NodeConfig =
+                client.get(&format!("/api/v1/labs/{lab}/nodes/{node}/config"))?;
+            (c.daemons, c.config)
+        }
+    };
+    println!("! daemons: {}", daemons.join(" "));
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan_cmd(path: &Path, format: Format) -> Result<ExitCode> {
+    let plan = plan_file(path)?;
+    let running: Option<netloom_plan::Plan> = match Client::connect_existing()? {
+        Some(client) => client.get(&format!("/api/v1/labs/{}/plan", plan.lab)).ok(),
+        None => None,
+    };
+    match format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "plan": plan,
+                "changes": running.as_ref().map(|r| table::plan_changes(r, &plan)),
+            });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        Format::Table => {
+            print!("{}", table::plan(&plan));
+            match &running {
+                Some(r) => {
+                    let changes = table::plan_changes(r, &plan);
+                    if changes.is_empty() {
+                        println!("\nlab {} is running and matches this file", plan.lab);
+                    } else {
+                        println!(
+                            "\nlab {} is running; deploying this file would change:",
+                            plan.lab
+                        );
+                        for c in changes {
+                            println!("  {c}");
+                        }
+                    }
+                }
+                None => println!(
+                    "\nlab {} is not running: a deploy creates all of the above",
+                    plan.lab
+                ),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

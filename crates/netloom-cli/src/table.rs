@@ -231,3 +231,102 @@ mod tests {
         assert_eq!(super::render(&rows), "A     BB  C\nlong  x   end\n");
     }
 }
+
+/// What a deploy would create: one row per node, then the step counts.
+pub fn plan(plan: &netloom_plan::Plan) -> String {
+    let mut rows = vec![vec![
+        "NODE".to_string(),
+        "KIND".into(),
+        "NAMESPACE".into(),
+        "INTERFACES".into(),
+        "FRR DAEMONS".into(),
+    ]];
+    for n in &plan.nodes {
+        rows.push(vec![
+            n.name.to_string(),
+            n.kind.to_string(),
+            n.netns.clone(),
+            n.interfaces
+                .iter()
+                .map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            n.frr
+                .as_ref()
+                .map(|f| f.daemons.join(" "))
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let mut out = render(&rows);
+    let steps: Vec<String> = plan
+        .phases()
+        .iter()
+        .map(|p| format!("{} {}", p.steps.len(), p.name))
+        .collect();
+    let emulated = plan
+        .links
+        .iter()
+        .filter(|l| matches!(l.realisation, netloom_plan::Realisation::Emulated { .. }))
+        .count();
+    out.push_str(&format!(
+        "\n{} nodes, {} links ({} emulated); steps: {}\n",
+        plan.nodes.len(),
+        plan.links.len(),
+        emulated,
+        steps.join(", ")
+    ));
+    out
+}
+
+/// Differences between a running plan and a new one, one line each.
+pub fn plan_changes(old: &netloom_plan::Plan, new: &netloom_plan::Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in &new.nodes {
+        match old.node(n.name.as_str()) {
+            None => out.push(format!("+ node {} ({})", n.name, n.kind)),
+            Some(o) if o != n => {
+                let mut what = Vec::new();
+                if o.kind != n.kind {
+                    what.push("kind");
+                }
+                if o.frr != n.frr {
+                    what.push("FRR configuration");
+                }
+                if o.exec != n.exec || o.env != n.env {
+                    what.push("exec");
+                }
+                if o.interfaces != n.interfaces {
+                    what.push("interfaces");
+                }
+                if what.is_empty() {
+                    what.push("settings");
+                }
+                out.push(format!("~ node {}: {}", n.name, what.join(", ")));
+            }
+            Some(_) => {}
+        }
+    }
+    for o in &old.nodes {
+        if new.node(o.name.as_str()).is_none() {
+            out.push(format!("- node {}", o.name));
+        }
+    }
+    let key = |l: &netloom_plan::LinkPlan| {
+        format!("{}:{} <-> {}:{}", l.a.node, l.a.iface, l.b.node, l.b.iface)
+    };
+    for l in &new.links {
+        match old.links.iter().find(|o| key(o) == key(l)) {
+            None => out.push(format!("+ link {}", key(l))),
+            Some(o) if o.realisation != l.realisation || o.mtu != l.mtu || o.up != l.up => {
+                out.push(format!("~ link {}: properties", key(l)))
+            }
+            Some(_) => {}
+        }
+    }
+    for o in &old.links {
+        if !new.links.iter().any(|l| key(l) == key(o)) {
+            out.push(format!("- link {}", key(o)));
+        }
+    }
+    out
+}

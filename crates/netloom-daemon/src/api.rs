@@ -78,6 +78,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/labs", get(list_labs).post(deploy))
         .route("/api/v1/labs/{lab}", get(inspect).delete(destroy))
         .route("/api/v1/labs/{lab}/nodes/{node}/exec", post(exec))
+        .route("/api/v1/labs/{lab}/nodes/{node}/config", get(node_config))
+        .route("/api/v1/labs/{lab}/plan", get(lab_plan))
         .route(
             "/api/v1/labs/{lab}/links/{endpoint}",
             axum::routing::patch(change_link),
@@ -263,6 +265,53 @@ async fn change_link(
     Ok(Json(
         blocking(move || service.change_link(&lab, &endpoint, &change)).await?,
     ))
+}
+
+/// The plan a lab was deployed with (live changes included).
+async fn lab_plan(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+) -> ApiResult<netloom_plan::Plan> {
+    let service = state.service.clone();
+    Ok(Json(blocking(move || service.plan_of(&lab)).await?))
+}
+
+/// A router's rendered FRR configuration and daemons.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeConfig {
+    pub node: String,
+    pub daemons: Vec<String>,
+    pub config: String,
+}
+
+async fn node_config(
+    State(state): State<Arc<ApiState>>,
+    Path((lab, node)): Path<(String, String)>,
+) -> ApiResult<NodeConfig> {
+    let service = state.service.clone();
+    let plan = blocking(move || service.plan_of(&lab)).await?;
+    let Some(n) = plan.node(&node) else {
+        return Err(ServiceError::NodeNotFound {
+            lab: plan.lab.to_string(),
+            node,
+        }
+        .into());
+    };
+    let Some(frr) = &n.frr else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_a_router",
+            format!(
+                "node `{node}` is a {}, not a router: it has no FRR configuration",
+                n.kind
+            ),
+        ));
+    };
+    Ok(Json(NodeConfig {
+        node,
+        daemons: frr.daemons.clone(),
+        config: frr.config.clone(),
+    }))
 }
 
 /// Body of `POST /api/v1/cleanup`.

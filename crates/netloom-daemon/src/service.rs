@@ -401,6 +401,15 @@ impl Service {
             .collect())
     }
 
+    /// The stored plan of a lab.
+    pub fn plan_of(&self, lab: &str) -> Result<Plan, ServiceError> {
+        Ok(self
+            .store
+            .get_lab(lab)?
+            .ok_or_else(|| ServiceError::NotFound(lab.to_string()))?
+            .plan)
+    }
+
     pub fn inspect(&self, lab: &str) -> Result<LabView, ServiceError> {
         let record = self
             .store
