@@ -220,18 +220,6 @@ pub fn events(events: &[Event]) -> String {
     render(&rows)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn columns_are_aligned() {
-        let rows = vec![
-            vec!["A".to_string(), "BB".into(), "C".into()],
-            vec!["long".to_string(), "x".into(), "end".into()],
-        ];
-        assert_eq!(super::render(&rows), "A     BB  C\nlong  x   end\n");
-    }
-}
-
 /// What a deploy would create: one row per node, then the step counts.
 pub fn plan(plan: &netloom_plan::Plan) -> String {
     let mut rows = vec![vec![
@@ -329,4 +317,16 @@ pub fn plan_changes(old: &netloom_plan::Plan, new: &netloom_plan::Plan) -> Vec<S
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn columns_are_aligned() {
+        let rows = vec![
+            vec!["A".to_string(), "BB".into(), "C".into()],
+            vec!["long".to_string(), "x".into(), "end".into()],
+        ];
+        assert_eq!(super::render(&rows), "A     BB  C\nlong  x   end\n");
+    }
 }
