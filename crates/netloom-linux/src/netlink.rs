@@ -163,6 +163,54 @@ impl Netlink {
         self.request(RouteNetlinkMessage::SetLink(msg), 0)
     }
 
+    /// Creates a macvlan in bridge mode on `lower` with a fixed MAC and
+    /// random IPv6 link-local generation (what FRR's vrrpd needs), up.
+    #[allow(dead_code)] // for VRRP gateway pairs (issue 4), not wired yet
+    pub fn create_macvlan(&mut self, name: &str, lower: u32, mac: [u8; 6]) -> io::Result<()> {
+        use netlink_packet_route::link::{
+            AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoMacVlan, MacVlanMode,
+        };
+        let mut msg = LinkMessage::default();
+        msg.header.flags = LinkFlags::Up;
+        msg.header.change_mask = LinkFlags::Up;
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        msg.attributes.push(LinkAttribute::Link(lower));
+        msg.attributes.push(LinkAttribute::Address(mac.to_vec()));
+        msg.attributes
+            .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::Random)],
+            )]));
+        msg.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::MacVlan),
+            LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(
+                MacVlanMode::Bridge,
+            )])),
+        ]));
+        self.request(RouteNetlinkMessage::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL)
+    }
+
+    /// Adds an address (with its prefix length) to a link.
+    #[allow(dead_code)] // for VRRP gateway pairs (issue 4), not wired yet
+    pub fn add_address(&mut self, index: u32, addr: std::net::IpAddr, len: u8) -> io::Result<()> {
+        use netlink_packet_route::address::{AddressAttribute, AddressScope};
+        use netlink_packet_route::AddressFamily;
+        let mut msg = AddressMessage::default();
+        msg.header.family = if addr.is_ipv4() {
+            AddressFamily::Inet
+        } else {
+            AddressFamily::Inet6
+        };
+        msg.header.prefix_len = len;
+        msg.header.scope = AddressScope::Universe;
+        msg.header.index = index;
+        msg.attributes.push(AddressAttribute::Local(addr));
+        msg.attributes.push(AddressAttribute::Address(addr));
+        self.request(
+            RouteNetlinkMessage::NewAddress(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
     /// Creates a bridge, up, with STP off and no forward delay.
     pub fn create_bridge(&mut self, name: &str) -> io::Result<()> {
         let mut msg = LinkMessage::default();

@@ -7,21 +7,29 @@
 //! (steps of one phase may run in parallel). Every step has an inverse
 //! ([`Step::inverse`]) so a failed deploy can be undone in reverse.
 //!
+//! When the topology has `addressing:` or `routing:`, [`fabric`] also
+//! decides addresses (pools cut into slots placed by a stable hash),
+//! 24-bit router ids and ASNs, and renders each router's FRR configuration
+//! (eBGP or OSPF) and each host's address and default route; the result is
+//! on [`NodePlan::fabric`].
+//!
 //! No I/O, no clock, no randomness: the same topology and options always give
 //! the same plan. The ownership mark of every kernel object is its name:
 //! `{prefix}-{lab}.{node}` for namespaces and FRR pathspaces (see
 //! [`netns_name`] and [`parse_netns_name`]).
 
-use netloom_model::{IfName, LabName, NodeKind, NodeName, Topology};
+use netloom_model::{IfName, LabName, NodeKind, NodeName, Prefix, Topology};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod fabric;
 mod frr;
 pub mod geo;
 mod links;
 
 pub use links::{check_impairments, realise, Realisation, WireProps, MAX_DELAY_NS};
 
+pub use fabric::NodeFabric;
 pub use frr::{daemons_for_config, render_frr_config};
 
 /// The name of the bridge inside every switch namespace.
@@ -49,6 +57,53 @@ pub enum PlanError {
         "link {index} ({link}) is `mode: veth` and `state: down`; a link that starts down needs netloom's wire: remove `mode: veth`"
     )]
     VethDown { index: usize, link: String },
+    #[error("{field}: {pool} has room for {room} {what}, the lab has {need}")]
+    PoolExhausted {
+        field: String,
+        pool: Prefix,
+        room: u128,
+        what: &'static str,
+        need: usize,
+    },
+    #[error("{field}: {pool} {why}")]
+    BadPool {
+        field: String,
+        pool: Prefix,
+        why: String,
+    },
+    #[error("{a} ({a_pool}) overlaps {b} ({b_pool}); pools must be disjoint")]
+    PoolsOverlap {
+        a: String,
+        a_pool: Prefix,
+        b: String,
+        b_pool: Prefix,
+    },
+    #[error(
+        "addressing.lan_len: segment {segment} ({subnet}) has room for fewer addresses than its {need} routers and hosts"
+    )]
+    SegmentFull {
+        segment: String,
+        subnet: Prefix,
+        need: usize,
+    },
+    #[error(
+        "routers `{a}` and `{b}` are linked and share ASN {asn} (routing.asn); iBGP is not supported: give one of them another ASN"
+    )]
+    AsnCollision { a: String, b: String, asn: u32 },
+    #[error("node `{node}`: ha.peer `{peer}` {why}")]
+    HaPeer {
+        node: String,
+        peer: String,
+        why: String,
+    },
+    #[error(
+        "node `{node}`: routing.router_id is `loopback` but the router has no IPv4 loopback: set addressing.loopback or give `lo` an address"
+    )]
+    RouterIdNeedsLoopback { node: String },
+    #[error(
+        "link {link}: {what} needs an address on both ends: set addressing.p2p, give both ends an address, or use routing.peering: interface"
+    )]
+    NoLinkAddress { link: String, what: String },
 }
 
 /// Options that do not come from the topology file.
@@ -127,6 +182,10 @@ pub struct NodePlan {
     pub sysctls: Vec<(String, String)>,
     /// Interfaces of this node, in link order.
     pub interfaces: Vec<IfName>,
+    /// Addresses, router id and ASN decided from the lab's `addressing:`
+    /// and `routing:` (none without them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fabric: Option<NodeFabric>,
 }
 
 /// One end of a planned link.
@@ -416,10 +475,13 @@ pub fn plan(topo: &Topology, opts: &PlanOptions) -> Result<Plan, PlanError> {
         });
     }
 
+    let mut fabric = fabric::build(topo)?.unwrap_or_default();
+
     let nodes = topo
         .nodes
         .values()
         .map(|node| {
+            let decided = fabric.remove(node.name.as_str());
             let netns = ns(&node.name);
             let ifaces = interfaces.get(&node.name).cloned().unwrap_or_default();
             let mut plan = NodePlan {
@@ -433,6 +495,7 @@ pub fn plan(topo: &Topology, opts: &PlanOptions) -> Result<Plan, PlanError> {
                 env: node.env.clone(),
                 sysctls: Vec::new(),
                 interfaces: ifaces.clone(),
+                fabric: None,
             };
             match node.kind {
                 NodeKind::Router => {
@@ -445,10 +508,20 @@ pub fn plan(topo: &Topology, opts: &PlanOptions) -> Result<Plan, PlanError> {
                         config_origin: None,
                         daemons: None,
                     });
-                    let config = render_frr_config(node.name.as_str(), given.config.as_deref());
-                    let daemons = match &given.daemons {
-                        Some(list) => frr::with_base_daemons(list),
-                        None => daemons_for_config(&config),
+                    let rendered = decided.as_ref().and_then(|d| d.config.clone());
+                    let config = rendered.clone().unwrap_or_else(|| {
+                        render_frr_config(node.name.as_str(), given.config.as_deref())
+                    });
+                    let daemons = match (&given.daemons, rendered.is_some()) {
+                        (Some(list), false) => frr::with_base_daemons(list),
+                        // A `daemons` file and a rendered configuration:
+                        // both sets.
+                        (Some(list), true) => {
+                            let mut all = list.clone();
+                            all.extend(daemons_for_config(&config));
+                            frr::with_base_daemons(&all)
+                        }
+                        (None, _) => daemons_for_config(&config),
                     };
                     plan.frr = Some(FrrPlan {
                         pathspace: frr_pathspace(&netns),
@@ -460,8 +533,13 @@ pub fn plan(topo: &Topology, opts: &PlanOptions) -> Result<Plan, PlanError> {
                     plan.bridge = Some(SWITCH_BRIDGE.to_string());
                     plan.ports = ifaces;
                 }
-                NodeKind::Host => {}
+                NodeKind::Host => {
+                    if let Some(d) = &decided {
+                        plan.exec = d.exec_prefix.iter().chain(&node.exec).cloned().collect();
+                    }
+                }
             }
+            plan.fabric = decided.map(|d| d.fabric);
             plan
         })
         .collect();

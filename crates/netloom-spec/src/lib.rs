@@ -22,6 +22,16 @@
 //! direction under `a_to_b` / `b_to_a`), whose units are parsed exactly by
 //! `units`.
 //!
+//! Fabric intent is read and checked here too, before anything is planned:
+//! `addressing` (pools of the right family, host bits zero, big enough for
+//! what they are cut into and for the lab, not overlapping), `routing`
+//! (protocol and BGP settings, filled with their defaults), and on routers
+//! `routing` (per-router overrides), `ha` (the peer is another router that
+//! names this one back with the same `vip`, on a shared switch segment) and
+//! `config_extra`; on routers and hosts, explicit `addresses` (on a link
+//! interface of the node or `lo`, unique in the lab). These node keys are
+//! inherited like the other single values.
+//!
 //! The only I/O is reading the topology file, `startup-config` files, the
 //! FRR files that `binds` point at (and checking that bind sources exist)
 //! and the `sites_latency` file.

@@ -2,7 +2,8 @@
 //!
 //! Inheritance follows containerlab (checked against its topology code and
 //! node documentation):
-//! - single values (`kind`, `image`, `startup-config`, `extras`): the node's,
+//! - single values (`kind`, `image`, `startup-config`, `extras`, `site`,
+//!   `routing`, `ha`, `config_extra`, `addresses`): the node's,
 //!   else its group's, else `kinds[<kind>]`'s, else `defaults`'; `kind` itself
 //!   comes from the node, its group or `defaults`;
 //! - `env` and `labels`: merged, the more specific level wins per key;
@@ -27,17 +28,20 @@
 //! netloom does not mount anything.
 
 use crate::spec::{
-    did_you_mean, EndpointSpec, NamedMap, NodeSpec, SiteSpec, Spanned, StateValue,
-    TopologyFileSpec, TopologySpec,
+    did_you_mean, AddressesSpec, AddressingSpec, EndpointSpec, HaSpec, NamedMap, NodeRoutingSpec,
+    NodeSpec, ProtocolValue, RoutingSpec, SiteSpec, Spanned, StateValue, TopologyFileSpec,
+    TopologySpec,
 };
 use crate::units;
 use crate::yaml::Span;
 use crate::Sink;
 use netloom_model::{
-    cities, Bind, Endpoint, FrrConfig, IfName, LabName, Link, LinkDefaults, Node, NodeKind,
-    NodeName, Site, SiteLatency, Topology, FRR_DAEMONS,
+    cities, Addressing, BgpPeering, Bind, Endpoint, FrrConfig, Ha, IfName, LabName, Link,
+    LinkDefaults, Node, NodeKind, NodeName, Prefix, RouterIdFrom, Routing, Site, SiteLatency,
+    Topology, FRR_DAEMONS,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
 use std::path::Path;
 
 /// Daemons a `daemons` file or `extras.frr.daemons` may turn on; zebra,
@@ -95,8 +99,18 @@ pub(crate) fn resolve(
         })
         .unwrap_or_default();
 
+    let addressing = file
+        .addressing
+        .as_ref()
+        .and_then(|a| resolve_addressing(a, sink));
+    let routing = file
+        .routing
+        .as_ref()
+        .and_then(|r| resolve_routing(r, file.addressing.as_ref(), sink));
+
     let mut nodes = BTreeMap::new();
     let mut kinds: HashMap<String, Option<NodeKind>> = HashMap::new();
+    let mut fabric = Vec::new();
     for (key, spec) in &nodes_spec.0 {
         let name = match NodeName::new(key.value.clone()) {
             Ok(n) => Some(n),
@@ -106,13 +120,23 @@ pub(crate) fn resolve(
             }
         };
         let node = resolve_node(key, name, spec, topo, &site_names, base_dir, sink);
-        kinds.insert(key.value.clone(), node.as_ref().map(|n| n.kind));
-        if let Some(node) = node {
+        kinds.insert(key.value.clone(), node.as_ref().map(|(n, _)| n.kind));
+        if let Some((node, intent)) = node {
             nodes.insert(node.name.clone(), node);
+            fabric.push(intent);
         }
     }
 
     let links = resolve_links(topo, &kinds, sink);
+    check_fabric(
+        &Fabric {
+            file,
+            nodes: &fabric,
+            kinds: &kinds,
+            links: links.as_deref(),
+        },
+        sink,
+    );
 
     if sink.has_errors() {
         return None;
@@ -124,8 +148,8 @@ pub(crate) fn resolve(
         source: None,
         sites,
         sites_latency,
-        addressing: None,
-        routing: None,
+        addressing,
+        routing,
         link_defaults,
     })
 }
@@ -350,16 +374,29 @@ impl<'a> Chain<'a> {
     }
 }
 
+/// The fabric settings a node ended up with (after inheritance), where
+/// they were written, for the checks across nodes.
+struct NodeIntent<'a> {
+    key: &'a Spanned<String>,
+    kind: NodeKind,
+    /// Routers only.
+    routing: Option<&'a NodeRoutingSpec>,
+    /// Routers only.
+    ha: Option<&'a HaSpec>,
+    /// Routers and hosts.
+    addresses: Option<&'a AddressesSpec>,
+}
+
 /// `None` if the node has an error (or its name had one).
-fn resolve_node(
-    key: &Spanned<String>,
+fn resolve_node<'a>(
+    key: &'a Spanned<String>,
     name: Option<NodeName>,
-    spec: &NodeSpec,
-    topo: &TopologySpec,
+    spec: &'a NodeSpec,
+    topo: &'a TopologySpec,
     sites: &[&str],
     base_dir: &Path,
     sink: &mut Sink,
-) -> Option<Node> {
+) -> Option<(Node, NodeIntent<'a>)> {
     let group = spec
         .group
         .as_ref()
@@ -609,7 +646,50 @@ fn resolve_node(
         }
     }
 
-    Some(Node {
+    let node_routing = chain.first(|l| l.routing.as_ref());
+    let ha = chain.first(|l| l.ha.as_ref());
+    let config_extra = chain.first(|l| l.config_extra.as_ref());
+    let addresses = chain.first(|l| l.addresses.as_ref());
+    if kind != NodeKind::Router {
+        let only = |sink: &mut Sink, what: &str, span: Span, field: &str| {
+            sink.error(
+                span,
+                field,
+                format!(
+                    "only routers take `{what}`; node `{}` is a {kind}",
+                    key.value
+                ),
+            )
+        };
+        if let Some(r) = node_routing {
+            only(sink, "routing", r.span, &r.field);
+        }
+        if let Some(h) = ha {
+            only(sink, "ha", h.span, &h.field);
+        }
+        if let Some(c) = config_extra {
+            only(sink, "config_extra", c.span, &c.field);
+        }
+    }
+    let addresses = match addresses {
+        Some(a) if kind == NodeKind::Switch => {
+            sink.error(
+                a.span,
+                &a.field,
+                format!(
+                    "only routers and hosts take `addresses`; node `{}` is a switch (a bridge that only forwards)",
+                    key.value
+                ),
+            );
+            None
+        }
+        a => a,
+    };
+    let router = kind == NodeKind::Router;
+    let node_routing = node_routing.filter(|_| router);
+    let ha = ha.filter(|_| router);
+
+    let node = Node {
         name: name?,
         kind,
         image: image.map(|i| i.value.clone()),
@@ -619,10 +699,40 @@ fn resolve_node(
         labels,
         binds: kept,
         site: site.filter(|_| site_ok).map(|s| s.value.clone()),
-        routing: None,
-        ha: None,
-        config_extra: None,
-        addresses: Default::default(),
+        routing: node_routing.map(NodeRoutingSpec::to_model),
+        ha: ha.and_then(ha_model),
+        config_extra: config_extra.filter(|_| router).map(|c| c.value.clone()),
+        addresses: addresses
+            .map(|a| {
+                a.entries
+                    .0
+                    .iter()
+                    .map(|(iface, list)| {
+                        (iface.value.clone(), list.iter().map(|p| p.value).collect())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let intent = NodeIntent {
+        key,
+        kind,
+        routing: node_routing,
+        ha,
+        addresses,
+    };
+    Some((node, intent))
+}
+
+fn ha_model(spec: &HaSpec) -> Option<Ha> {
+    if spec.invalid {
+        return None;
+    }
+    Some(Ha {
+        peer: NodeName::new(spec.peer.as_ref()?.value.clone()).ok()?,
+        vip: spec.vip.as_ref()?.value.0,
+        priority: spec.priority.as_ref().map(|p| p.value),
+        advert_ms: spec.advert.as_ref().map(|a| (a.value.0 / 1_000_000) as u32),
     })
 }
 
@@ -934,5 +1044,610 @@ fn endpoint(
     match (ok, node_name, if_name) {
         (true, Ok(node), Some(iface)) => Some((Endpoint { node, iface }, span, field)),
         _ => None,
+    }
+}
+
+/// A pool of `addressing:` of the right family, for the overlap check.
+struct Pool<'a> {
+    key: &'static str,
+    v6: bool,
+    spec: &'a Spanned<crate::spec::PrefixValue>,
+}
+
+/// Checks the pools: family, host bits, size, overlaps.
+fn resolve_addressing(spec: &AddressingSpec, sink: &mut Sink) -> Option<Addressing> {
+    let lan_len = spec.lan_len.as_ref().map_or(24, |l| l.value);
+    let given = [
+        ("p2p", false, 31, "a /31 per router-router link", &spec.p2p),
+        ("loopback", false, 32, "a /32 per router", &spec.loopback),
+        ("lan", false, lan_len, "host segments", &spec.lan),
+        (
+            "p2p6",
+            true,
+            127,
+            "a /127 per router-router link",
+            &spec.p2p6,
+        ),
+        ("loopback6", true, 128, "a /128 per router", &spec.loopback6),
+    ];
+    let mut ok = !spec.invalid;
+    let mut good: Vec<Pool> = Vec::new();
+    for (key, v6, unit, what, slot) in given {
+        let Some(p) = slot else { continue };
+        let prefix = p.value.0;
+        if prefix.is_ipv4() == v6 {
+            let (family, other) = if v6 {
+                ("IPv6", "IPv4")
+            } else {
+                ("IPv4", "IPv6")
+            };
+            let instead = match key {
+                "p2p" => " (IPv6 link addresses come from `p2p6`)",
+                "loopback" => " (IPv6 loopbacks come from `loopback6`)",
+                "p2p6" => " (IPv4 link addresses come from `p2p`)",
+                "loopback6" => " (IPv4 loopbacks come from `loopback`)",
+                _ => "",
+            };
+            sink.error(
+                p.span,
+                &p.field,
+                format!("`{key}` takes an {family} prefix, but `{prefix}` is {other}{instead}"),
+            );
+            ok = false;
+            continue;
+        }
+        if prefix.network() != prefix {
+            sink.error(
+                p.span,
+                &p.field,
+                format!(
+                    "`{key}: {prefix}` has host bits set; a pool is a network address: did you mean `{}`?",
+                    prefix.network()
+                ),
+            );
+            ok = false;
+            continue;
+        }
+        if prefix.len >= unit {
+            let of = if key == "lan" {
+                format!("`lan_len` (/{unit})")
+            } else {
+                format!("/{unit}")
+            };
+            sink.error(
+                p.span,
+                &p.field,
+                format!(
+                    "`{key}: {prefix}` is too small: the pool is cut into /{unit}s ({what}), so it must be shorter than {of}"
+                ),
+            );
+            ok = false;
+        }
+        good.push(Pool { key, v6, spec: p });
+    }
+    // Report each overlap once, at the pool written later.
+    good.sort_by_key(|p| (p.spec.span.line, p.spec.span.column));
+    for (i, later) in good.iter().enumerate() {
+        for earlier in &good[..i] {
+            let (a, b) = (earlier.spec.value.0, later.spec.value.0);
+            if earlier.v6 == later.v6 && (a.contains(&b) || b.contains(&a)) {
+                sink.error(
+                    later.spec.span,
+                    &later.spec.field,
+                    format!(
+                        "`{}: {b}` overlaps `{}: {a}` (line {}); pools must not share addresses",
+                        later.key, earlier.key, earlier.spec.span.line
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    let get = |slot: &Option<Spanned<crate::spec::PrefixValue>>| slot.as_ref().map(|p| p.value.0);
+    ok.then(|| Addressing {
+        p2p: get(&spec.p2p),
+        loopback: get(&spec.loopback),
+        lan: get(&spec.lan),
+        lan_len: spec
+            .lan_len
+            .as_ref()
+            .map(|l| l.value)
+            .or(spec.lan.as_ref().map(|_| lan_len)),
+        p2p6: get(&spec.p2p6),
+        loopback6: get(&spec.loopback6),
+    })
+}
+
+fn resolve_routing(
+    spec: &RoutingSpec,
+    addressing: Option<&AddressingSpec>,
+    sink: &mut Sink,
+) -> Option<Routing> {
+    let router_id = spec.router_id.as_ref().map(|r| r.value.to_model());
+    if let (Some(RouterIdFrom::Loopback), Some(r)) = (router_id, &spec.router_id) {
+        let has_pool = addressing.is_some_and(|a| a.loopback.is_some() || a.invalid);
+        if !has_pool {
+            sink.error(
+                r.span,
+                &r.field,
+                "`router_id: loopback` takes each router's IPv4 loopback, but there is no loopback pool; add `addressing: {loopback: 10.255.0.0/24}` or use `router_id: id`",
+            );
+            return None;
+        }
+    }
+    let defaults = Routing::default();
+    Some(Routing {
+        protocol: spec.protocol.as_ref()?.value.to_model(),
+        min_prefix_len: spec
+            .min_prefix_len
+            .as_ref()
+            .map_or(defaults.min_prefix_len, |m| m.value),
+        maximum_paths: spec
+            .maximum_paths
+            .as_ref()
+            .map_or(defaults.maximum_paths, |m| m.value),
+        timers: spec
+            .timers
+            .as_ref()
+            .and_then(|t| Some((t.keepalive.as_ref()?.value, t.hold.as_ref()?.value))),
+        peering: spec
+            .peering
+            .as_ref()
+            .map_or(BgpPeering::Numbered, |p| p.value.to_model()),
+        router_id: router_id.unwrap_or(RouterIdFrom::Id),
+    })
+}
+
+/// Everything the checks across nodes look at.
+struct Fabric<'a> {
+    file: &'a TopologyFileSpec,
+    nodes: &'a [NodeIntent<'a>],
+    kinds: &'a HashMap<String, Option<NodeKind>>,
+    /// `None` when a link has an error (interfaces are then not checked).
+    links: Option<&'a [Link]>,
+}
+
+/// An address given somewhere in the file, for the duplicate check.
+struct Given {
+    addr: IpAddr,
+    place: String,
+    span: Span,
+    field: String,
+}
+
+/// Checks across nodes: explicit addresses (interfaces, duplicates), HA
+/// pairs, per-router routing against the lab's, pool sizes.
+fn check_fabric(f: &Fabric, sink: &mut Sink) {
+    let mut ifaces: HashMap<&str, Vec<&str>> = HashMap::new();
+    for l in f.links.unwrap_or_default() {
+        for e in [&l.a, &l.b] {
+            ifaces
+                .entry(e.node.as_str())
+                .or_default()
+                .push(e.iface.as_str());
+        }
+    }
+    let mut given: Vec<Given> = Vec::new();
+
+    for n in f.nodes {
+        let Some(addresses) = n.addresses else {
+            continue;
+        };
+        let node = n.key.value.as_str();
+        for (iface, list) in &addresses.entries.0 {
+            let own = ifaces.get(node).map(Vec::as_slice).unwrap_or_default();
+            if f.links.is_some() && iface.value != "lo" && !own.contains(&iface.value.as_str()) {
+                let known = if own.is_empty() {
+                    format!("`{node}` has no links, so its only interface is `lo`")
+                } else {
+                    let mut sorted = own.to_vec();
+                    sorted.sort();
+                    let list: Vec<String> = sorted.iter().map(|i| format!("`{i}`")).collect();
+                    let hint = did_you_mean(&iface.value, own);
+                    let hint = if hint.is_empty() {
+                        hint
+                    } else {
+                        format!("{hint} ")
+                    };
+                    format!("{hint}its interfaces are {} and `lo`", list.join(", "))
+                };
+                sink.error(
+                    iface.span,
+                    &iface.field,
+                    format!(
+                        "node `{node}` has no interface `{}` (no link uses it); {known}",
+                        iface.value
+                    ),
+                );
+            }
+            for p in list {
+                let a = p.value;
+                if let Some(msg) = unusable_v4(&a) {
+                    sink.error(p.span, &p.field, msg);
+                    continue;
+                }
+                given.push(Given {
+                    addr: a.addr,
+                    place: format!("`{node}:{}`", iface.value),
+                    span: p.span,
+                    field: p.field.clone(),
+                });
+            }
+        }
+    }
+
+    check_ha(f, &mut given, sink);
+
+    // Duplicates, reported at the later one.
+    given.sort_by_key(|g| (g.span.line, g.span.column));
+    let mut first: HashMap<IpAddr, usize> = HashMap::new();
+    for (i, g) in given.iter().enumerate() {
+        match first.get(&g.addr) {
+            Some(&j) => {
+                let earlier = &given[j];
+                sink.error(
+                    g.span,
+                    &g.field,
+                    format!(
+                        "address `{}` of {} is already used by {} (line {}); every address in a lab is unique",
+                        g.addr, g.place, earlier.place, earlier.span.line
+                    ),
+                );
+            }
+            None => {
+                first.insert(g.addr, i);
+            }
+        }
+    }
+
+    check_node_routing(f, sink);
+    check_pool_sizes(f, sink);
+}
+
+/// An IPv4 interface address that is its subnet's network or broadcast
+/// address (for subnets that have those, /30 and shorter).
+fn unusable_v4(p: &Prefix) -> Option<String> {
+    if !p.is_ipv4() || p.len > 30 {
+        return None;
+    }
+    let net = p.network();
+    let IpAddr::V4(a) = p.addr else { return None };
+    let host_bits = 32 - u32::from(p.len);
+    let host_mask = if host_bits == 32 {
+        u32::MAX
+    } else {
+        (1u32 << host_bits) - 1
+    };
+    let host = u32::from(a) & host_mask;
+    let first = match net.addr {
+        IpAddr::V4(n) => u32::from(n) + 1,
+        IpAddr::V6(_) => return None,
+    };
+    if host == 0 {
+        Some(format!(
+            "`{p}` is the network address of `{net}`; give a host address like `{}/{}`",
+            std::net::Ipv4Addr::from(first),
+            p.len
+        ))
+    } else if host == host_mask {
+        Some(format!(
+            "`{p}` is the broadcast address of `{net}`; give a host address like `{}/{}`",
+            std::net::Ipv4Addr::from(first),
+            p.len
+        ))
+    } else {
+        None
+    }
+}
+
+/// HA pairs: the peer is another router that names this one back, with
+/// the same vip, a different priority, on a shared segment.
+fn check_ha(f: &Fabric, given: &mut Vec<Given>, sink: &mut Sink) {
+    let by_name: HashMap<&str, &NodeIntent> =
+        f.nodes.iter().map(|n| (n.key.value.as_str(), n)).collect();
+    let mut names: Vec<&str> = f.kinds.keys().map(String::as_str).collect();
+    names.sort();
+    for n in f.nodes {
+        let Some(ha) = n.ha else { continue };
+        let Some(peer) = &ha.peer else { continue };
+        let me = n.key.value.as_str();
+        let p = peer.value.as_str();
+        if p == me {
+            sink.error(
+                peer.span,
+                &peer.field,
+                format!("`ha.peer` of `{me}` names `{me}` itself; it names the other router of the pair"),
+            );
+            continue;
+        }
+        match f.kinds.get(p) {
+            None => {
+                let others: Vec<&str> = names.iter().copied().filter(|n| *n != me).collect();
+                let hint = did_you_mean(p, &others);
+                let hint = if hint.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {hint}")
+                };
+                sink.error(
+                    peer.span,
+                    &peer.field,
+                    format!("HA peer `{p}` of `{me}` is not a node of the lab{hint}"),
+                );
+                continue;
+            }
+            Some(None) => continue,
+            Some(Some(NodeKind::Router)) => {}
+            Some(Some(kind)) => {
+                sink.error(
+                    peer.span,
+                    &peer.field,
+                    format!("HA peer `{p}` of `{me}` is a {kind}; an HA pair is two routers"),
+                );
+                continue;
+            }
+        }
+        let Some(other) = by_name.get(p) else {
+            continue;
+        };
+        let theirs = match other.ha {
+            None => {
+                sink.error(
+                    peer.span,
+                    &peer.field,
+                    format!(
+                        "`{p}` does not name `{me}` back: both routers of an HA pair declare each other; give `{p}` `ha: {{peer: {me}, vip: ...}}`"
+                    ),
+                );
+                continue;
+            }
+            Some(h) => h,
+        };
+        let Some(back) = &theirs.peer else { continue };
+        if back.value != me {
+            sink.error(
+                peer.span,
+                &peer.field,
+                format!(
+                    "`{p}` does not name `{me}` back: its `ha.peer` is `{}` (line {}); both routers of an HA pair declare each other",
+                    back.value, back.span.line
+                ),
+            );
+            continue;
+        }
+        // A reciprocal pair: the rest is checked once, from the member
+        // whose name sorts last.
+        if me < p {
+            continue;
+        }
+        if let (Some(mine), Some(their)) = (&ha.vip, &theirs.vip) {
+            if mine.value != their.value {
+                sink.error(
+                    mine.span,
+                    &mine.field,
+                    format!(
+                        "vip `{}` of `{me}` differs from `{p}`'s vip `{}` (line {}); both routers of an HA pair serve the same address",
+                        mine.value.0, their.value.0, their.span.line
+                    ),
+                );
+            } else {
+                given.push(Given {
+                    addr: mine.value.0,
+                    place: format!("HA pair `{p}`/`{me}` (its vip)"),
+                    span: their.span.min(mine.span),
+                    field: their.field.clone(),
+                });
+            }
+        }
+        if let (Some(mine), Some(their)) = (&ha.priority, &theirs.priority) {
+            if mine.value == their.value {
+                sink.error(
+                    mine.span,
+                    &mine.field,
+                    format!(
+                        "priority {} of `{me}` equals `{p}`'s (line {}); the primary of an HA pair has the higher priority",
+                        mine.value, their.span.line
+                    ),
+                );
+            }
+        }
+        if let Some(links) = f.links {
+            if !share_segment(links, f.kinds, me, p) {
+                sink.error(
+                    ha.span,
+                    &ha.field,
+                    format!(
+                        "HA pair `{p}`/`{me}` shares no segment: both routers must link to the same switch (or switches joined by links), where the hosts they serve are"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Whether routers `a` and `b` both link to one segment: a switch, or
+/// switches linked together.
+fn share_segment(
+    links: &[Link],
+    kinds: &HashMap<String, Option<NodeKind>>,
+    a: &str,
+    b: &str,
+) -> bool {
+    let is_switch = |n: &str| matches!(kinds.get(n), Some(Some(NodeKind::Switch)));
+    // Union-find over switches.
+    let mut parent: HashMap<&str, &str> = HashMap::new();
+    fn root<'s>(parent: &HashMap<&'s str, &'s str>, mut n: &'s str) -> &'s str {
+        while let Some(p) = parent.get(n).filter(|p| **p != n) {
+            n = p;
+        }
+        n
+    }
+    for l in links {
+        let (x, y) = (l.a.node.as_str(), l.b.node.as_str());
+        if is_switch(x) && is_switch(y) {
+            let (rx, ry) = (root(&parent, x), root(&parent, y));
+            if rx != ry {
+                parent.insert(rx, ry);
+            }
+        }
+    }
+    let segments = |router: &str| -> BTreeSet<&str> {
+        links
+            .iter()
+            .filter_map(|l| {
+                if l.a.node.as_str() == router && is_switch(l.b.node.as_str()) {
+                    Some(root(&parent, l.b.node.as_str()))
+                } else if l.b.node.as_str() == router && is_switch(l.a.node.as_str()) {
+                    Some(root(&parent, l.a.node.as_str()))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    };
+    !segments(a).is_disjoint(&segments(b))
+}
+
+/// A router's own `routing` against the lab's: it needs a protocol from
+/// somewhere, and `asn` and `hub` are BGP's.
+fn check_node_routing(f: &Fabric, sink: &mut Sink) {
+    let lab = f.file.routing.as_ref();
+    let lab_protocol = lab.and_then(|r| r.protocol.as_ref()).map(|p| p.value);
+    for n in f.nodes {
+        let Some(r) = n.routing else { continue };
+        let protocol = r.protocol.as_ref().map(|p| p.value).or(lab_protocol);
+        let node = n.key.value.as_str();
+        let Some(protocol) = protocol else {
+            if lab.is_none() {
+                sink.error(
+                    r.span,
+                    &r.field,
+                    format!(
+                        "router `{node}` has `routing` without `protocol` and the lab has no top-level `routing`; add `protocol: bgp` (or `ospf`) here or `routing: {{protocol: bgp}}` at the top"
+                    ),
+                );
+            }
+            continue;
+        };
+        if protocol == ProtocolValue::Bgp {
+            continue;
+        }
+        let runs = match protocol {
+            ProtocolValue::Ospf => "OSPF",
+            _ => "no routing protocol (`none`)",
+        };
+        if let Some(asn) = &r.asn {
+            sink.error(
+                asn.span,
+                &asn.field,
+                format!("`asn` is a BGP setting, but router `{node}` runs {runs}"),
+            );
+        }
+        if let Some(hub) = r.hub.as_ref().filter(|h| h.value) {
+            sink.error(
+                hub.span,
+                &hub.field,
+                format!("`hub` is a BGP setting, but router `{node}` runs {runs}"),
+            );
+        }
+    }
+    // BGP-only lab settings when no router runs BGP.
+    if let Some(lab) = lab {
+        let any_bgp = lab_protocol == Some(ProtocolValue::Bgp)
+            || f.nodes.iter().any(|n| {
+                n.routing
+                    .and_then(|r| r.protocol.as_ref())
+                    .is_some_and(|p| p.value == ProtocolValue::Bgp)
+            });
+        if lab_protocol.is_some() && !any_bgp {
+            if let Some(t) = &lab.timers {
+                sink.warn(
+                    t.span,
+                    &t.field,
+                    "`timers` are BGP timers, but no router runs BGP; they are ignored",
+                );
+            }
+            if let Some(p) = &lab.peering {
+                sink.warn(
+                    p.span,
+                    &p.field,
+                    "`peering` is a BGP setting, but no router runs BGP; it is ignored",
+                );
+            }
+        }
+    }
+}
+
+/// How many `unit`-long subnets a prefix of length `len` holds (saturating).
+fn capacity(len: u8, unit: u8) -> u64 {
+    let bits = u32::from(unit.saturating_sub(len));
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        1u64 << bits
+    }
+}
+
+/// Pools too small for the lab: more router-router links than /31s (or
+/// /127s), more routers than loopbacks. Links and routers that have
+/// explicit addresses of the family do not count. What the planner
+/// allocates may need more; this only catches what can never fit.
+fn check_pool_sizes(f: &Fabric, sink: &mut Sink) {
+    let (Some(links), Some(spec)) = (f.links, &f.file.addressing) else {
+        return;
+    };
+    let explicit = |node: &str, iface: &str, v6: bool| {
+        f.nodes.iter().any(|n| {
+            n.key.value == node
+                && n.addresses.is_some_and(|a| {
+                    a.entries.0.iter().any(|(i, list)| {
+                        i.value == iface && list.iter().any(|p| p.value.is_ipv4() != v6)
+                    })
+                })
+        })
+    };
+    let is_router = |n: &str| matches!(f.kinds.get(n), Some(Some(NodeKind::Router)));
+    let routers: Vec<&str> = f
+        .nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Router)
+        .map(|n| n.key.value.as_str())
+        .collect();
+    for (key, v6, unit, written) in [
+        ("p2p", false, 31, &spec.p2p),
+        ("p2p6", true, 127, &spec.p2p6),
+        ("loopback", false, 32, &spec.loopback),
+        ("loopback6", true, 128, &spec.loopback6),
+    ] {
+        // Only pools that passed their own checks (the rest are reported).
+        let Some(written) = written else { continue };
+        let pool = written.value.0;
+        if pool.is_ipv4() == v6 || pool.network() != pool || pool.len >= unit {
+            continue;
+        }
+        let (need, what) = if key.starts_with("p2p") {
+            let n = links
+                .iter()
+                .filter(|l| is_router(l.a.node.as_str()) && is_router(l.b.node.as_str()))
+                .filter(|l| {
+                    !explicit(l.a.node.as_str(), l.a.iface.as_str(), v6)
+                        && !explicit(l.b.node.as_str(), l.b.iface.as_str(), v6)
+                })
+                .count();
+            (n as u64, "router-router links")
+        } else {
+            let n = routers.iter().filter(|r| !explicit(r, "lo", v6)).count();
+            (n as u64, "routers")
+        };
+        let room = capacity(pool.len, unit);
+        if need > room {
+            sink.error(
+                written.span,
+                &written.field,
+                format!(
+                    "`{key}: {pool}` holds {room} /{unit}s, but the lab has {need} {what} that need one; give a shorter prefix"
+                ),
+            );
+        }
     }
 }

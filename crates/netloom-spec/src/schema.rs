@@ -1,17 +1,15 @@
 //! The topology file's JSON Schema, derived from the `*Spec` types.
 
-use crate::spec::{TopologyFileSpec, LINK_IGNORED, NODE_IGNORED, TOP_IGNORED, TOP_LATER};
+use crate::spec::{TopologyFileSpec, LINK_IGNORED, NODE_IGNORED, TOP_IGNORED};
 use serde_json::{json, Map, Value};
 
 /// JSON Schema (draft 2020-12) of the topology file, for editors and for
 /// `netloom schema`. It is derived from the same `*Spec` types the parser
 /// fills, then the containerlab keys that netloom accepts and ignores are
 /// added (so containerlab files validate), each described as ignored.
-/// Keys planned for later issues (`addressing`, `routing`) are not in it.
 pub fn json_schema() -> Value {
     let schema = schemars::schema_for!(TopologyFileSpec);
     let mut value = schema.to_value();
-    let _ = TOP_LATER;
     if let Some(props) = properties(&mut value) {
         for (key, why) in TOP_IGNORED {
             props.insert(key.to_string(), json!({ "description": why }));
@@ -29,6 +27,17 @@ pub fn json_schema() -> Value {
                     key.to_string(),
                     json!({ "description": "containerlab container setting; ignored by netloom" }),
                 );
+            }
+        }
+        // Required keys the parser checks itself (the `*Spec` fields are
+        // optional so that a missing one is reported with its place).
+        for (def, required) in [
+            ("RoutingSpec", &["protocol"][..]),
+            ("TimersSpec", &["keepalive", "hold"][..]),
+            ("HaSpec", &["peer", "vip"][..]),
+        ] {
+            if let Some(obj) = defs.get_mut(def).and_then(Value::as_object_mut) {
+                obj.insert("required".to_string(), json!(required));
             }
         }
         if let Some(props) = defs.get_mut("LinkSpec").and_then(properties) {

@@ -12,9 +12,12 @@
 use crate::units;
 use crate::yaml::{Span, Value, Yaml};
 use crate::Sink;
-use netloom_model::{LinkMode, Loss, Ppm, QueueLimit};
+use netloom_model::{
+    BgpPeering, LinkMode, Loss, Ppm, Prefix, QueueLimit, RouterIdFrom, RoutingProtocol,
+};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use std::borrow::Cow;
+use std::net::IpAddr;
 
 /// A value with where it was written: its span and its field path
 /// (`topology.nodes.r1.kind`). Its JSON Schema is the value's.
@@ -106,6 +109,13 @@ pub struct TopologyFileSpec {
     pub sites_latency: Option<Spanned<String>>,
     /// Link settings every link inherits unless it sets them itself.
     pub link_defaults: Option<LinkDefaultsSpec>,
+    /// Address pools the planner allocates from: a /31 per router-router
+    /// link, a /32 loopback per router, a subnet per host segment, and
+    /// their IPv6 counterparts. Explicit `addresses` win over the pools.
+    pub addressing: Option<AddressingSpec>,
+    /// Fabric intent: the routing protocol every router runs and its
+    /// settings; a router's own `routing` overrides it.
+    pub routing: Option<RoutingSpec>,
 }
 
 /// One site: a built-in city, or coordinates.
@@ -384,6 +394,21 @@ pub struct NodeSpec {
     pub extras: Option<ExtrasSpec>,
     /// The site (a key of the top-level `sites`) the node stands in.
     pub site: Option<Spanned<String>>,
+    /// Routers: overrides of the lab's `routing` for this router.
+    pub routing: Option<NodeRoutingSpec>,
+    /// Routers: membership of an HA gateway pair (VRRP). Both routers
+    /// name each other and give the same `vip`.
+    pub ha: Option<HaSpec>,
+    /// Routers: FRR configuration lines merged into the rendered
+    /// configuration (a multi-line string, `config_extra: |`).
+    #[serde(rename = "config_extra")]
+    pub config_extra: Option<Spanned<String>>,
+    /// Routers and hosts: explicit addresses by interface (a link
+    /// interface of the node, or `lo`): `{eth1: 10.0.0.1/31}` or
+    /// `{eth1: [10.0.0.1/31, fd00::1/127]}`. They win over the pools; a
+    /// host with addresses gets none allocated.
+    #[schemars(schema_with = "addresses_schema")]
+    pub addresses: Option<AddressesSpec>,
     #[schemars(skip)]
     pub span: Span,
     #[schemars(skip)]
@@ -461,6 +486,240 @@ pub struct ExtendedEndpointSpec {
     pub field: String,
 }
 
+value_schema!(
+    /// An IPv4 or IPv6 prefix, or an interface address with its length.
+    PrefixValue(Prefix),
+    "Prefix",
+    {
+        "type": "string",
+        "pattern": "^[0-9A-Fa-f:.]+/[0-9]{1,3}$",
+        "description": "An IPv4 or IPv6 address with a prefix length: `10.0.0.0/16`, `10.0.0.1/31`, `fd00::/48`.",
+        "examples": ["10.0.0.0/16", "fd00::1/127"],
+    }
+);
+
+value_schema!(
+    /// An IPv4 or IPv6 address without a prefix length.
+    IpValue(IpAddr),
+    "IpAddress",
+    {
+        "type": "string",
+        "pattern": "^[0-9A-Fa-f:.]+$",
+        "description": "An IPv4 or IPv6 address without a prefix length, e.g. `192.168.1.254`.",
+        "examples": ["192.168.1.254", "fd00:1::fe"],
+    }
+);
+
+/// `addressing:`: the pools the planner allocates from.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressingSpec {
+    /// IPv4 pool for router-router links, a /31 each (shorter than /31,
+    /// host bits zero), e.g. `10.0.0.0/16`.
+    pub p2p: Option<Spanned<PrefixValue>>,
+    /// IPv4 pool for router loopbacks, a /32 each (shorter than /32),
+    /// e.g. `10.255.0.0/24`.
+    pub loopback: Option<Spanned<PrefixValue>>,
+    /// IPv4 pool for host segments behind routers, a `/lan_len` each
+    /// (shorter than `lan_len`), e.g. `192.168.0.0/16`.
+    pub lan: Option<Spanned<PrefixValue>>,
+    /// Prefix length of each host segment, 8 to 30 (default 24).
+    #[schemars(range(min = 8, max = 30))]
+    pub lan_len: Option<Spanned<u8>>,
+    /// IPv6 pool for router-router links, a /127 each (shorter than /127),
+    /// e.g. `fd00::/48`.
+    pub p2p6: Option<Spanned<PrefixValue>>,
+    /// IPv6 pool for router loopbacks, a /128 each (shorter than /128),
+    /// e.g. `fd00:ff::/64`.
+    pub loopback6: Option<Spanned<PrefixValue>>,
+    #[schemars(skip)]
+    pub span: Span,
+    /// Something in it was already reported.
+    #[schemars(skip)]
+    pub invalid: bool,
+}
+
+/// A routing protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProtocolValue {
+    /// eBGP on every router-router link.
+    Bgp,
+    /// OSPF area 0.
+    Ospf,
+    /// No routing configuration is generated.
+    None,
+}
+
+impl ProtocolValue {
+    pub fn to_model(self) -> RoutingProtocol {
+        match self {
+            ProtocolValue::Bgp => RoutingProtocol::Bgp,
+            ProtocolValue::Ospf => RoutingProtocol::Ospf,
+            ProtocolValue::None => RoutingProtocol::None,
+        }
+    }
+}
+
+/// How BGP sessions are addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PeeringValue {
+    /// To the neighbour's address on the link (default).
+    Numbered,
+    /// BGP unnumbered, over the interface's IPv6 link-local address.
+    Interface,
+}
+
+impl PeeringValue {
+    pub fn to_model(self) -> BgpPeering {
+        match self {
+            PeeringValue::Numbered => BgpPeering::Numbered,
+            PeeringValue::Interface => BgpPeering::Interface,
+        }
+    }
+}
+
+/// Where a router's router-id comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RouterIdValue {
+    /// The router's 24-bit id as a dotted quad (default).
+    Id,
+    /// Its IPv4 loopback (needs `addressing.loopback`).
+    Loopback,
+}
+
+impl RouterIdValue {
+    pub fn to_model(self) -> RouterIdFrom {
+        match self {
+            RouterIdValue::Id => RouterIdFrom::Id,
+            RouterIdValue::Loopback => RouterIdFrom::Loopback,
+        }
+    }
+}
+
+/// `routing:` at the top level.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingSpec {
+    /// `bgp`, `ospf` or `none` (required).
+    pub protocol: Option<Spanned<ProtocolValue>>,
+    /// Never advertise a default route nor a prefix shorter than this,
+    /// 0 to 32 (default 8).
+    #[schemars(range(min = 0, max = 32))]
+    pub min_prefix_len: Option<Spanned<u8>>,
+    /// Equal-cost paths per destination, 1 to 64 (default 16).
+    #[schemars(range(min = 1, max = 64))]
+    pub maximum_paths: Option<Spanned<u8>>,
+    /// BGP timers in seconds, e.g. `{keepalive: 3, hold: 9}` (FRR's
+    /// defaults when unset).
+    pub timers: Option<TimersSpec>,
+    /// BGP sessions: `numbered` (default) or `interface` (unnumbered).
+    pub peering: Option<Spanned<PeeringValue>>,
+    /// Router-id: `id` (default) or `loopback`.
+    pub router_id: Option<Spanned<RouterIdValue>>,
+    #[schemars(skip)]
+    pub span: Span,
+    #[schemars(skip)]
+    pub field: String,
+}
+
+/// BGP timers.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimersSpec {
+    /// Seconds between keepalives, 1 to 65535.
+    #[schemars(range(min = 1, max = 65535))]
+    pub keepalive: Option<Spanned<u16>>,
+    /// Seconds without a message before a session is dropped: 3 to 65535
+    /// and more than `keepalive`.
+    #[schemars(range(min = 3, max = 65535))]
+    pub hold: Option<Spanned<u16>>,
+    #[schemars(skip)]
+    pub span: Span,
+    #[schemars(skip)]
+    pub field: String,
+}
+
+/// `routing:` on a router.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRoutingSpec {
+    /// This router's protocol, instead of the lab's.
+    pub protocol: Option<Spanned<ProtocolValue>>,
+    /// A fixed AS number instead of the allocated one, 1 to 4294967294
+    /// (BGP only).
+    #[schemars(range(min = 1, max = 4294967294u64))]
+    pub asn: Option<Spanned<u32>>,
+    /// Accept BGP sessions from any neighbour on its links (`bgp listen
+    /// range`) instead of configuring each one (BGP only; default false).
+    pub hub: Option<Spanned<bool>>,
+    /// Originate a default route (default false).
+    pub originate_default: Option<Spanned<bool>>,
+    /// Where the `routing` key is.
+    #[schemars(skip)]
+    pub span: Span,
+    #[schemars(skip)]
+    pub field: String,
+}
+
+impl NodeRoutingSpec {
+    pub fn to_model(&self) -> netloom_model::NodeRouting {
+        netloom_model::NodeRouting {
+            protocol: self.protocol.as_ref().map(|p| p.value.to_model()),
+            asn: self.asn.as_ref().map(|a| a.value),
+            hub: self.hub.as_ref().is_some_and(|h| h.value),
+            originate_default: self.originate_default.as_ref().is_some_and(|o| o.value),
+        }
+    }
+}
+
+/// `ha:` on a router.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HaSpec {
+    /// The other router of the pair; its own `ha` names this one back.
+    pub peer: Option<Spanned<String>>,
+    /// The virtual gateway address hosts use, the same on both routers.
+    pub vip: Option<Spanned<IpValue>>,
+    /// VRRP priority, 1 to 254; the higher is the primary (default: the
+    /// router whose name sorts first gets 200, the other 100).
+    #[schemars(range(min = 1, max = 254))]
+    pub priority: Option<Spanned<u8>>,
+    /// VRRP advertisement interval, 100ms to 40s in steps of 10ms
+    /// (default 1s).
+    pub advert: Option<Spanned<Duration>>,
+    /// Where the `ha` key is.
+    #[schemars(skip)]
+    pub span: Span,
+    #[schemars(skip)]
+    pub field: String,
+    /// Something in it was already reported.
+    #[schemars(skip)]
+    pub invalid: bool,
+}
+
+/// `addresses:` on a node: addresses by interface name.
+#[derive(Debug, Clone, Default)]
+pub struct AddressesSpec {
+    pub entries: NamedMap<Vec<Spanned<Prefix>>>,
+    /// Where the `addresses` key is.
+    pub span: Span,
+    pub field: String,
+}
+
+fn addresses_schema(generator: &mut SchemaGenerator) -> Schema {
+    let prefix = generator.subschema_for::<PrefixValue>();
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [prefix, {"type": "array", "items": prefix}]
+        },
+        "examples": [{"eth1": "10.0.0.1/31"}, {"eth1": ["10.0.0.1/31", "fd00::1/127"]}],
+    })
+}
+
 /// Top-level containerlab keys netloom accepts and ignores, with why.
 pub(crate) const TOP_IGNORED: &[(&str, &str)] = &[
     (
@@ -476,10 +735,6 @@ pub(crate) const TOP_IGNORED: &[(&str, &str)] = &[
         "containerlab's `settings` do not apply to netloom; `settings` is ignored",
     ),
 ];
-
-/// Top-level netloom keys planned for later issues: they change behaviour,
-/// so they are refused rather than ignored.
-pub(crate) const TOP_LATER: &[&str] = &["addressing", "routing"];
 
 /// containerlab node keys that only make sense for containers (checked
 /// against containerlab's schema and node documentation); accepted with a
@@ -547,6 +802,8 @@ const TOP_KEYS: &[&str] = &[
     "sites",
     "sites_latency",
     "link_defaults",
+    "addressing",
+    "routing",
 ];
 const TOPOLOGY_KEYS: &[&str] = &["defaults", "kinds", "groups", "nodes", "links"];
 const NODE_KEYS: &[&str] = &[
@@ -560,6 +817,10 @@ const NODE_KEYS: &[&str] = &[
     "binds",
     "extras",
     "site",
+    "routing",
+    "ha",
+    "config_extra",
+    "addresses",
 ];
 const LINK_KEYS: &[&str] = &[
     "type",
@@ -579,6 +840,18 @@ const LINK_KEYS: &[&str] = &[
     "queue",
 ];
 const SITE_KEYS: &[&str] = &["city", "lat", "lon"];
+const ADDRESSING_KEYS: &[&str] = &["p2p", "loopback", "lan", "lan_len", "p2p6", "loopback6"];
+const ROUTING_KEYS: &[&str] = &[
+    "protocol",
+    "min_prefix_len",
+    "maximum_paths",
+    "timers",
+    "peering",
+    "router_id",
+];
+const TIMER_KEYS: &[&str] = &["keepalive", "hold"];
+const NODE_ROUTING_KEYS: &[&str] = &["protocol", "asn", "hub", "originate_default"];
+const HA_KEYS: &[&str] = &["peer", "vip", "priority", "advert"];
 
 /// Which part of the file a node-shaped mapping is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -780,9 +1053,8 @@ pub(crate) fn walk(doc: &Yaml, sink: &mut Sink) -> Option<TopologyFileSpec> {
             "sites" => spec.sites = walk_sites(value, "sites", sink),
             "sites_latency" => spec.sites_latency = string(value, "sites_latency", sink),
             "link_defaults" => spec.link_defaults = walk_link_defaults(value, sink),
-            k if TOP_LATER.contains(&k) => {
-                sink.error(key.span, &key.field, format!("`{k}` is not supported yet"))
-            }
+            "addressing" => spec.addressing = walk_addressing(value, sink),
+            "routing" => spec.routing = walk_routing(value, &key, sink),
             k => match TOP_IGNORED.iter().find(|(name, _)| *name == k) {
                 Some((_, why)) => sink.warn(key.span, &key.field, *why),
                 None => unknown_key(sink, key.span, &key.field, k, TOP_KEYS),
@@ -880,6 +1152,10 @@ pub(crate) fn walk_node(y: &Yaml, field: &str, ctx: NodeContext, sink: &mut Sink
             "labels" => spec.labels = scalar_map(value, f, sink),
             "extras" => spec.extras = walk_extras(value, f, sink),
             "site" => spec.site = string(value, f, sink),
+            "routing" => spec.routing = walk_node_routing(value, &key, sink),
+            "ha" => spec.ha = walk_ha(value, &key, sink),
+            "config_extra" => spec.config_extra = string(value, f, sink),
+            "addresses" => spec.addresses = walk_addresses(value, &key, sink),
             k if NODE_IGNORED.contains(&k) => sink.warn(
                 key.span,
                 f,
@@ -1534,4 +1810,450 @@ fn walk_extended_endpoint(y: &Yaml, field: &str, sink: &mut Sink) -> Option<Exte
         return None;
     }
     ok.then_some(spec)
+}
+
+/// An integer in `min..=max`, or an error naming `key` and the value.
+fn integer(
+    y: &Yaml,
+    field: &str,
+    key: &str,
+    (min, max): (u64, u64),
+    hint: &str,
+    sink: &mut Sink,
+) -> Option<Spanned<u64>> {
+    let parsed = match &y.value {
+        Value::Scalar(s, true) => s.parse::<i128>().ok(),
+        _ => None,
+    };
+    match parsed {
+        Some(n) if n >= i128::from(min) && n <= i128::from(max) => {
+            Some(spanned(n as u64, y.span, field))
+        }
+        Some(n) => {
+            sink.error(
+                y.span,
+                field,
+                format!("`{key}` {n} is out of range {min}..={max}{hint}"),
+            );
+            None
+        }
+        None => {
+            sink.error(
+                y.span,
+                field,
+                format!(
+                    "`{key}` must be an integer from {min} to {max}, found {}",
+                    describe(y)
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn boolean(y: &Yaml, field: &str, key: &str, sink: &mut Sink) -> Option<Spanned<bool>> {
+    word(y, field, &format!("`{key}`"), &["true", "false"], sink)
+        .map(|(w, s)| spanned(w == "true", s, field))
+}
+
+fn protocol(y: &Yaml, field: &str, sink: &mut Sink) -> Option<Spanned<ProtocolValue>> {
+    let (w, s) = word(y, field, "`protocol`", &["bgp", "ospf", "none"], sink)?;
+    let p = match w {
+        "bgp" => ProtocolValue::Bgp,
+        "ospf" => ProtocolValue::Ospf,
+        _ => ProtocolValue::None,
+    };
+    Some(spanned(p, s, field))
+}
+
+/// A prefix (`10.0.0.0/16`) or an address with its length (`10.0.0.1/31`).
+fn prefix(
+    y: &Yaml,
+    field: &str,
+    key: &str,
+    example: &str,
+    sink: &mut Sink,
+) -> Option<Spanned<Prefix>> {
+    let Value::Scalar(text, _) = &y.value else {
+        sink.error(
+            y.span,
+            field,
+            format!(
+                "`{key}` must be a prefix like `{example}`, found {}",
+                y.type_name()
+            ),
+        );
+        return None;
+    };
+    match text.trim().parse::<Prefix>() {
+        Ok(p) => Some(spanned(p, y.span, field)),
+        Err(msg) => {
+            sink.error(y.span, field, format!("`{key}: {text}`: {msg}"));
+            None
+        }
+    }
+}
+
+/// An address without a prefix length.
+fn ip_address(y: &Yaml, field: &str, key: &str, sink: &mut Sink) -> Option<Spanned<IpAddr>> {
+    let Value::Scalar(text, _) = &y.value else {
+        sink.error(
+            y.span,
+            field,
+            format!(
+                "`{key}` must be an IP address like `192.168.1.254`, found {}",
+                y.type_name()
+            ),
+        );
+        return None;
+    };
+    let t = text.trim();
+    if let Ok(a) = t.parse::<IpAddr>() {
+        return Some(spanned(a, y.span, field));
+    }
+    let msg = match t.split_once('/') {
+        Some((a, _)) if a.parse::<IpAddr>().is_ok() => format!(
+            "`{key}: {text}` has a prefix length; `{key}` is an address only: `{a}` (the segment's length comes from its subnet)"
+        ),
+        _ => format!("`{key}: {text}` is not an IP address (like `192.168.1.254` or `fd00::1`)"),
+    };
+    sink.error(y.span, field, msg);
+    None
+}
+
+fn walk_addressing(y: &Yaml, sink: &mut Sink) -> Option<AddressingSpec> {
+    let mut spec = AddressingSpec {
+        span: y.span,
+        ..AddressingSpec::default()
+    };
+    if matches!(y.value, Value::Null) {
+        return Some(spec);
+    }
+    let entries = expect_map(y, "addressing", sink)?;
+    for (key, value) in entries {
+        let f = key.field.as_str();
+        let k = key.value.as_str();
+        let example = if k.ends_with('6') {
+            "fd00::/48"
+        } else {
+            "10.0.0.0/16"
+        };
+        match k {
+            "p2p" | "loopback" | "lan" | "p2p6" | "loopback6" => {
+                let p = prefix(value, f, k, example, sink).map(|p| p.map(PrefixValue));
+                spec.invalid |= p.is_none();
+                let slot = match k {
+                    "p2p" => &mut spec.p2p,
+                    "loopback" => &mut spec.loopback,
+                    "lan" => &mut spec.lan,
+                    "p2p6" => &mut spec.p2p6,
+                    _ => &mut spec.loopback6,
+                };
+                *slot = p;
+            }
+            "lan_len" => {
+                spec.lan_len = integer(value, f, k, (8, 30), "", sink).map(|v| v.map(|n| n as u8));
+                spec.invalid |= spec.lan_len.is_none();
+            }
+            k => {
+                unknown_key(sink, key.span, f, k, ADDRESSING_KEYS);
+                spec.invalid = true;
+            }
+        }
+    }
+    Some(spec)
+}
+
+fn walk_routing(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<RoutingSpec> {
+    let field = key.field.as_str();
+    let entries = expect_map(y, field, sink)?;
+    let mut spec = RoutingSpec {
+        span: key.span,
+        field: field.to_string(),
+        ..RoutingSpec::default()
+    };
+    let mut protocol_given = false;
+    for (k, v) in entries {
+        let f = k.field.as_str();
+        match k.value.as_str() {
+            "protocol" => {
+                protocol_given = true;
+                spec.protocol = protocol(v, f, sink);
+            }
+            "min_prefix_len" => {
+                spec.min_prefix_len =
+                    integer(v, f, "min_prefix_len", (0, 32), "", sink).map(|n| n.map(|n| n as u8))
+            }
+            "maximum_paths" => {
+                spec.maximum_paths =
+                    integer(v, f, "maximum_paths", (1, 64), "", sink).map(|n| n.map(|n| n as u8))
+            }
+            "timers" => spec.timers = walk_timers(v, &k, sink),
+            "peering" => {
+                spec.peering =
+                    word(v, f, "`peering`", &["numbered", "interface"], sink).map(|(w, s)| {
+                        let p = if w == "interface" {
+                            PeeringValue::Interface
+                        } else {
+                            PeeringValue::Numbered
+                        };
+                        spanned(p, s, f)
+                    })
+            }
+            "router_id" => {
+                spec.router_id =
+                    word(v, f, "`router_id`", &["id", "loopback"], sink).map(|(w, s)| {
+                        let r = if w == "loopback" {
+                            RouterIdValue::Loopback
+                        } else {
+                            RouterIdValue::Id
+                        };
+                        spanned(r, s, f)
+                    })
+            }
+            other => unknown_key(sink, k.span, f, other, ROUTING_KEYS),
+        }
+    }
+    if !protocol_given {
+        sink.error(
+            key.span,
+            field,
+            "`routing` needs `protocol`: `bgp`, `ospf` or `none`",
+        );
+    }
+    Some(spec)
+}
+
+fn walk_timers(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<TimersSpec> {
+    let field = key.field.as_str();
+    let entries = expect_map(y, field, sink)?;
+    let mut spec = TimersSpec {
+        span: key.span,
+        field: field.to_string(),
+        ..TimersSpec::default()
+    };
+    let mut ok = true;
+    for (k, v) in entries {
+        let f = k.field.as_str();
+        match k.value.as_str() {
+            name @ ("keepalive" | "hold") => {
+                let min = if name == "keepalive" { 1 } else { 0 };
+                let n = integer(v, f, name, (min, 65535), " seconds", sink)
+                    .map(|n| n.map(|n| n as u16));
+                ok &= n.is_some();
+                if name == "keepalive" {
+                    spec.keepalive = n;
+                } else {
+                    spec.hold = n;
+                }
+            }
+            other => {
+                unknown_key(sink, k.span, f, other, TIMER_KEYS);
+                ok = false;
+            }
+        }
+    }
+    match (&spec.keepalive, &spec.hold) {
+        (Some(k), Some(h)) => {
+            if h.value < 3 {
+                sink.error(
+                    h.span,
+                    &h.field,
+                    format!(
+                        "hold time {}s is too short: BGP takes at least 3 seconds",
+                        h.value
+                    ),
+                );
+                return None;
+            }
+            if h.value <= k.value {
+                sink.error(
+                    h.span,
+                    &h.field,
+                    format!(
+                        "hold time {}s must be longer than the keepalive ({}s); three keepalives per hold time is usual (`hold: {}`)",
+                        h.value,
+                        k.value,
+                        (u32::from(k.value) * 3).min(65535)
+                    ),
+                );
+                return None;
+            }
+            Some(spec)
+        }
+        _ if ok => {
+            let missing = if spec.keepalive.is_none() {
+                "keepalive"
+            } else {
+                "hold"
+            };
+            sink.error(
+                key.span,
+                field,
+                format!("`timers` needs both `keepalive` and `hold` (seconds, like `{{keepalive: 3, hold: 9}}`); `{missing}` is missing"),
+            );
+            None
+        }
+        _ => None,
+    }
+}
+
+fn walk_node_routing(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<NodeRoutingSpec> {
+    let field = key.field.as_str();
+    let mut spec = NodeRoutingSpec {
+        span: key.span,
+        field: field.to_string(),
+        ..NodeRoutingSpec::default()
+    };
+    if matches!(y.value, Value::Null) {
+        return Some(spec);
+    }
+    let entries = expect_map(y, field, sink)?;
+    for (k, v) in entries {
+        let f = k.field.as_str();
+        match k.value.as_str() {
+            "protocol" => spec.protocol = protocol(v, f, sink),
+            "asn" => {
+                spec.asn = integer(
+                    v,
+                    f,
+                    "asn",
+                    (1, 4_294_967_294),
+                    " (0 and 4294967295 are reserved)",
+                    sink,
+                )
+                .map(|n| n.map(|n| n as u32))
+            }
+            "hub" => spec.hub = boolean(v, f, "hub", sink),
+            "originate_default" => {
+                spec.originate_default = boolean(v, f, "originate_default", sink)
+            }
+            other => unknown_key(sink, k.span, f, other, NODE_ROUTING_KEYS),
+        }
+    }
+    Some(spec)
+}
+
+/// The shortest and longest VRRP advertisement intervals, nanoseconds.
+const ADVERT_NS: (u64, u64) = (100_000_000, 40_000_000_000);
+
+fn walk_ha(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<HaSpec> {
+    let field = key.field.as_str();
+    let mut spec = HaSpec {
+        span: key.span,
+        field: field.to_string(),
+        ..HaSpec::default()
+    };
+    let entries = match &y.value {
+        Value::Null => Vec::new(),
+        _ => expect_map(y, field, sink)?,
+    };
+    let mut given = Vec::new();
+    for (k, v) in entries {
+        let f = k.field.as_str();
+        given.extend(HA_KEYS.iter().find(|n| **n == k.value));
+        let ok = match k.value.as_str() {
+            "peer" => {
+                spec.peer = string(v, f, sink);
+                spec.peer.is_some()
+            }
+            "vip" => {
+                spec.vip = ip_address(v, f, "vip", sink).map(|a| a.map(IpValue));
+                spec.vip.is_some()
+            }
+            "priority" => {
+                spec.priority =
+                    integer(v, f, "priority", (1, 254), "", sink).map(|n| n.map(|n| n as u8));
+                spec.priority.is_some()
+            }
+            "advert" => {
+                let d = quantity(v, f, "advert", "duration", "`1s`", units::duration, sink);
+                let d = d.filter(|d| {
+                    let text = describe(v);
+                    let msg = if !(ADVERT_NS.0..=ADVERT_NS.1).contains(&d.value) {
+                        format!("`advert` {text} is out of range 100ms..=40s")
+                    } else if d.value % 10_000_000 != 0 {
+                        format!(
+                            "`advert` {text} is not a multiple of 10ms (VRRP counts centiseconds)"
+                        )
+                    } else {
+                        return true;
+                    };
+                    sink.error(d.span, &d.field, msg);
+                    false
+                });
+                spec.advert = d.map(|d| d.map(Duration));
+                spec.advert.is_some()
+            }
+            other => {
+                unknown_key(sink, k.span, f, other, HA_KEYS);
+                false
+            }
+        };
+        spec.invalid |= !ok;
+    }
+    // Keys not given at all (a wrong value is reported where it is).
+    let missing: Vec<&str> = ["peer", "vip"]
+        .into_iter()
+        .filter(|k| !given.contains(k))
+        .collect();
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
+        sink.error(
+            key.span,
+            field,
+            format!(
+                "`ha` needs `peer` (the other router of the pair) and `vip` (the gateway address both serve); {} missing",
+                if list.len() == 1 {
+                    format!("{} is", list[0])
+                } else {
+                    format!("{} are", list.join(" and "))
+                }
+            ),
+        );
+        spec.invalid = true;
+    }
+    Some(spec)
+}
+
+fn walk_addresses(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<AddressesSpec> {
+    let field = key.field.as_str();
+    let mut spec = AddressesSpec {
+        span: key.span,
+        field: field.to_string(),
+        ..AddressesSpec::default()
+    };
+    if matches!(y.value, Value::Null) {
+        return Some(spec);
+    }
+    let entries = expect_map(y, field, sink)?;
+    for (iface, v) in entries {
+        let f = iface.field.as_str();
+        let example = "10.0.0.1/31";
+        let list = match &v.value {
+            Value::Scalar(..) => prefix(v, f, &iface.value, example, sink)
+                .into_iter()
+                .collect(),
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    prefix(item, &format!("{f}[{i}]"), &iface.value, example, sink)
+                })
+                .collect(),
+            _ => {
+                sink.error(
+                    v.span,
+                    f,
+                    format!(
+                        "expected an address with its prefix length like `{example}`, or a list of them, found {}",
+                        v.type_name()
+                    ),
+                );
+                continue;
+            }
+        };
+        spec.entries.0.push((iface, list));
+    }
+    Some(spec)
 }

@@ -8,6 +8,8 @@ use std::path::Path;
 const VALID: &str = include_str!("golden/good/inheritance.yml");
 /// Sites, link impairments, `link_defaults` and a `sites_latency` file.
 const PLANET: &str = include_str!("golden/good/planet.yml");
+/// Addressing, routing, HA, `config_extra` and explicit addresses.
+const FABRIC: &str = include_str!("golden/good/fabric.yml");
 
 fn check(text: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/good");
@@ -82,6 +84,27 @@ proptest! {
     }
 
     #[test]
+    fn mutated_fabric_never_panics(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0..4u8, prop::sample::select(ALPHABET)), 1..10)
+    ) {
+        check(&mutate(FABRIC, edits));
+    }
+
+    #[test]
+    fn any_fabric_value_never_panics(
+        key in prop::sample::select(vec!["p2p", "loopback", "lan", "lan_len", "p2p6", "loopback6"]),
+        value in "[0-9a-f.:/ ]{0,20}",
+        asn in "[0-9a-z\\-]{0,12}",
+        vip in "[0-9a-f.:/]{0,20}",
+        advert in QUANTITY,
+    ) {
+        let text = format!(
+            "name: f\naddressing: {{{key}: \"{value}\"}}\nrouting: {{protocol: bgp, router_id: loopback, timers: {{keepalive: {asn}, hold: 9}}}}\ntopology:\n  nodes:\n    r1: {{kind: router, routing: {{asn: {asn}}}, ha: {{peer: r2, vip: \"{vip}\", advert: \"{advert}\"}}, addresses: {{eth1: \"{value}\"}}}}\n    r2: {{kind: router, ha: {{peer: r1, vip: \"{vip}\"}}, addresses: {{eth1: [\"{value}\"]}}}}\n  links:\n    - endpoints: [\"r1:eth1\", \"r2:eth1\"]\n"
+        );
+        check(&text);
+    }
+
+    #[test]
     fn mutated_valid_file_never_panics(
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0..4u8, prop::sample::select(ALPHABET)), 1..10)
     ) {
@@ -101,7 +124,7 @@ proptest! {
 
 #[test]
 fn every_line_deleted_in_turn_never_panics() {
-    for text in [VALID, PLANET] {
+    for text in [VALID, PLANET, FABRIC] {
         let lines: Vec<&str> = text.lines().collect();
         for i in 0..lines.len() {
             let mut copy = lines.clone();

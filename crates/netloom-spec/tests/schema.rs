@@ -74,7 +74,6 @@ fn schema_knows_sites_and_link_emulation() {
     ] {
         assert!(text.contains(&format!("\"{word}\"")), "schema lacks {word}");
     }
-    assert!(!text.contains("\"addressing\""));
     let validator = jsonschema::validator_for(&schema).unwrap();
     let lab = |extra: &str, link: &str| {
         netloom_spec::yaml_to_json(&format!(
@@ -115,5 +114,77 @@ fn schema_knows_sites_and_link_emulation() {
     ] {
         let doc = lab(extra, link);
         assert!(!validator.is_valid(&doc), "accepted {extra}{link}");
+    }
+}
+
+#[test]
+fn schema_knows_fabric_intent() {
+    let schema = netloom_spec::json_schema();
+    let text = serde_json::to_string(&schema).unwrap();
+    for word in [
+        "addressing",
+        "p2p",
+        "loopback",
+        "lan",
+        "lan_len",
+        "p2p6",
+        "loopback6",
+        "routing",
+        "protocol",
+        "min_prefix_len",
+        "maximum_paths",
+        "timers",
+        "keepalive",
+        "hold",
+        "peering",
+        "router_id",
+        "asn",
+        "hub",
+        "originate_default",
+        "ha",
+        "peer",
+        "vip",
+        "priority",
+        "advert",
+        "config_extra",
+        "addresses",
+    ] {
+        assert!(text.contains(&format!("\"{word}\"")), "schema lacks {word}");
+    }
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let lab = |top: &str, node: &str| {
+        netloom_spec::yaml_to_json(&format!(
+            "name: a\n{top}topology:\n  nodes:\n    r1: {{kind: router{node}}}\n"
+        ))
+        .unwrap()
+    };
+    for (top, node) in [
+        ("addressing: {p2p: 10.0.0.0/16, lan_len: 24, p2p6: \"fd00::/48\"}\n", ""),
+        (
+            "routing: {protocol: bgp, timers: {keepalive: 3, hold: 9}, peering: interface, router_id: id}\n",
+            "",
+        ),
+        ("", ", routing: {asn: 65001, hub: true, originate_default: false}"),
+        ("", ", ha: {peer: r2, vip: 192.168.1.254, priority: 200, advert: 100ms}"),
+        ("", ", addresses: {eth1: 10.0.0.1/31, lo: [10.255.0.1/32, \"fd00::1/128\"]}"),
+        ("", ", config_extra: \"bgp log-neighbor-changes\""),
+    ] {
+        let doc = lab(top, node);
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{top}{node}: {errors:?}");
+    }
+    for (top, node) in [
+        ("routing: {maximum_paths: 4}\n", ""),
+        ("routing: {protocol: isis}\n", ""),
+        ("routing: {protocol: bgp, timers: {keepalive: 3}}\n", ""),
+        ("addressing: {lan_len: 31}\n", ""),
+        ("addressing: {pool: 10.0.0.0/8}\n", ""),
+        ("", ", routing: {asn: 0}"),
+        ("", ", ha: {peer: r2}"),
+        ("", ", ha: {peer: r2, vip: 192.168.1.254, priority: 255}"),
+        ("", ", addresses: {eth1: {ip: 10.0.0.1/31}}"),
+    ] {
+        let doc = lab(top, node);
+        assert!(!validator.is_valid(&doc), "accepted {top}{node}");
     }
 }
