@@ -59,7 +59,7 @@ fn addresses(env: &Env) -> (BTreeMap<String, String>, BTreeMap<String, String>) 
 }
 
 fn ping_all(env: &Env, hosts: &BTreeMap<String, String>) {
-    for (from, _) in hosts {
+    for from in hosts.keys() {
         for (to, addr) in hosts {
             if from != to {
                 env.wait_ping(from, addr, Duration::from_secs(30));
