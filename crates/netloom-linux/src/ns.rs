@@ -69,6 +69,29 @@ pub(crate) fn new_session(cmd: &mut Command) {
     }
 }
 
+/// Gives `cmd` its own UTS namespace whose hostname is `hostname` (the
+/// node's name), so FRR (BGP's hostname capability, prompts) and shell
+/// commands see the node's name rather than the machine's.
+pub(crate) fn own_hostname(cmd: &mut Command, hostname: &str) {
+    let Ok(name) = std::ffi::CString::new(hostname) else {
+        return;
+    };
+    // SAFETY: runs in the forked child before exec; unshare(2) and
+    // sethostname(2) are async-signal-safe and use only `name`, prepared
+    // before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::unshare(libc::CLONE_NEWUTS) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if libc::sethostname(name.as_ptr(), name.as_bytes().len()) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Opens a namespace file, checking that it really is a bound namespace.
 pub(crate) fn open_netns(netns: &str) -> io::Result<File> {
     let path = netns_path(netns);

@@ -5,7 +5,7 @@
 //! would otherwise keep the pipe open and hang the deploy.
 
 use crate::error::{io_err, ExecError};
-use crate::ns::{in_netns, new_session};
+use crate::ns::{in_netns, new_session, own_hostname};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::fs::{File, OpenOptions};
@@ -66,6 +66,10 @@ pub(crate) fn run_in(
         }
     })?;
     new_session(&mut cmd);
+    // `{prefix}-{lab}.{node}`: the node's name becomes the hostname.
+    if let Some((_, node)) = netns.split_once('.') {
+        own_hostname(&mut cmd, node);
+    }
     let mut child = cmd.spawn().map_err(io_err(format!("start `{label}`")))?;
     let start = Instant::now();
     let mut pause = Duration::from_millis(1);
