@@ -351,6 +351,7 @@ impl Executor {
                     !namespaces.contains(netns)
                 }
                 Step::DeleteVeth { a } => !namespaces.contains(&a.netns),
+                Step::DeleteMacvlan { netns, .. } => !namespaces.contains(netns),
                 _ => false,
             })
             .cloned()
@@ -466,6 +467,40 @@ impl Executor {
                 nl.set_master(port.as_str(), index)
                     .map_err(netlink_err(format!("attach {port} to {bridge}")))
             }
+            Step::CreateMacvlan {
+                netns,
+                lower,
+                name,
+                mac,
+                address,
+                ..
+            } => {
+                let h = ctx.get(netns)?;
+                let mut nl = lock(&h.netlink);
+                let index_of = |nl: &mut Netlink, link: &str| {
+                    nl.link_index(link)
+                        .map_err(netlink_err(format!("look up {link}")))?
+                        .ok_or_else(|| ExecError::Io {
+                            what: format!("find {link} in {netns} for macvlan {name}"),
+                            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                        })
+                };
+                let parent = index_of(&mut nl, lower.as_str())?;
+                nl.create_macvlan(name, parent, *mac)
+                    .map_err(netlink_err(format!("create macvlan {name} on {lower}")))?;
+                let index = index_of(&mut nl, name)?;
+                // The subnet's route stays on the parent: a backup's macvlan is
+                // in protodown and must not capture the segment.
+                nl.add_address(index, address.addr, address.len, true)
+                    .map_err(netlink_err(format!("add {address} to {name}")))
+            }
+            Step::DeleteMacvlan { netns, name, .. } => match ctx.get(netns) {
+                Err(ExecError::NetnsMissing(_)) => Ok(()),
+                Err(e) => Err(e),
+                Ok(h) => lock(&h.netlink)
+                    .delete_link(name)
+                    .map_err(netlink_err(format!("delete macvlan {name}"))),
+            },
             Step::Sysctl {
                 netns, key, value, ..
             } => {

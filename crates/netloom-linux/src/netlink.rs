@@ -165,34 +165,46 @@ impl Netlink {
 
     /// Creates a macvlan in bridge mode on `lower` with a fixed MAC and
     /// random IPv6 link-local generation (what FRR's vrrpd needs), up.
-    #[allow(dead_code)] // for VRRP gateway pairs (issue 4), not wired yet
+    /// The address generation mode is set after creation, before the link
+    /// goes up: some kernels (6.18 here) refuse `IFLA_AF_SPEC` in the
+    /// creating request with `EAFNOSUPPORT`.
     pub fn create_macvlan(&mut self, name: &str, lower: u32, mac: [u8; 6]) -> io::Result<()> {
         use netlink_packet_route::link::{
             AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoMacVlan, MacVlanMode,
         };
         let mut msg = LinkMessage::default();
-        msg.header.flags = LinkFlags::Up;
-        msg.header.change_mask = LinkFlags::Up;
         msg.attributes.push(LinkAttribute::IfName(name.to_string()));
         msg.attributes.push(LinkAttribute::Link(lower));
         msg.attributes.push(LinkAttribute::Address(mac.to_vec()));
-        msg.attributes
-            .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
-                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::Random)],
-            )]));
         msg.attributes.push(LinkAttribute::LinkInfo(vec![
             LinkInfo::Kind(InfoKind::MacVlan),
             LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(
                 MacVlanMode::Bridge,
             )])),
         ]));
-        self.request(RouteNetlinkMessage::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL)
+        self.request(RouteNetlinkMessage::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL)?;
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        msg.attributes
+            .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::Random)],
+            )]));
+        self.request(RouteNetlinkMessage::SetLink(msg), 0)?;
+        self.set_up_by_name(name)
     }
 
-    /// Adds an address (with its prefix length) to a link.
-    #[allow(dead_code)] // for VRRP gateway pairs (issue 4), not wired yet
-    pub fn add_address(&mut self, index: u32, addr: std::net::IpAddr, len: u8) -> io::Result<()> {
-        use netlink_packet_route::address::{AddressAttribute, AddressScope};
+    /// Adds an address (with its prefix length) to a link; with
+    /// `no_prefix_route` the kernel adds no route for its subnet (a VRRP
+    /// vip: the subnet stays routed through the parent, so a backup whose
+    /// macvlan is in protodown still reaches the segment).
+    pub fn add_address(
+        &mut self,
+        index: u32,
+        addr: std::net::IpAddr,
+        len: u8,
+        no_prefix_route: bool,
+    ) -> io::Result<()> {
+        use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressScope};
         use netlink_packet_route::AddressFamily;
         let mut msg = AddressMessage::default();
         msg.header.family = if addr.is_ipv4() {
@@ -205,6 +217,10 @@ impl Netlink {
         msg.header.index = index;
         msg.attributes.push(AddressAttribute::Local(addr));
         msg.attributes.push(AddressAttribute::Address(addr));
+        if no_prefix_route {
+            msg.attributes
+                .push(AddressAttribute::Flags(AddressFlags::Noprefixroute));
+        }
         self.request(
             RouteNetlinkMessage::NewAddress(msg),
             NLM_F_CREATE | NLM_F_EXCL,

@@ -96,6 +96,12 @@ pub enum PlanError {
         peer: String,
         why: String,
     },
+    #[error("node `{node}`: {field} {why}")]
+    Ha {
+        node: String,
+        field: String,
+        why: String,
+    },
     #[error(
         "node `{node}`: routing.router_id is `loopback` but the router has no IPv4 loopback: set addressing.loopback or give `lo` an address"
     )]
@@ -301,6 +307,22 @@ pub enum Step {
         netns: String,
         port: IfName,
     },
+    /// Create a macvlan (bridge mode, random IPv6 link-local, up) on
+    /// `lower` with a fixed MAC and one address: the vip of an HA pair,
+    /// for FRR's vrrpd.
+    CreateMacvlan {
+        node: NodeName,
+        netns: String,
+        lower: IfName,
+        name: String,
+        mac: [u8; 6],
+        address: Prefix,
+    },
+    DeleteMacvlan {
+        node: NodeName,
+        netns: String,
+        name: String,
+    },
     /// Write a sysctl inside a namespace (`net.ipv4.ip_forward`).
     Sysctl {
         node: NodeName,
@@ -340,6 +362,8 @@ impl Step {
             | Step::DeleteBridge { node, .. }
             | Step::AttachPort { node, .. }
             | Step::DetachPort { node, .. }
+            | Step::CreateMacvlan { node, .. }
+            | Step::DeleteMacvlan { node, .. }
             | Step::Sysctl { node, .. }
             | Step::StartFrr { node, .. }
             | Step::StopFrr { node, .. }
@@ -373,6 +397,13 @@ impl Step {
             Step::StopWire { id, .. } => format!("stop wire {id}"),
             Step::AttachPort { bridge, port, .. } => format!("attach {port} to {bridge}"),
             Step::DetachPort { port, .. } => format!("detach {port}"),
+            Step::CreateMacvlan {
+                name,
+                lower,
+                address,
+                ..
+            } => format!("create macvlan {name} on {lower} ({address})"),
+            Step::DeleteMacvlan { name, .. } => format!("delete macvlan {name}"),
             Step::Sysctl { key, value, .. } => format!("set {key}={value}"),
             Step::StartFrr { frr, .. } => format!("start FRR ({})", frr.daemons.join(", ")),
             Step::StopFrr { .. } => "stop FRR".to_string(),
@@ -410,6 +441,13 @@ impl Step {
                 netns: netns.clone(),
                 port: port.clone(),
             }),
+            Step::CreateMacvlan {
+                node, netns, name, ..
+            } => Some(Step::DeleteMacvlan {
+                node: node.clone(),
+                netns: netns.clone(),
+                name: name.clone(),
+            }),
             Step::StartFrr { node, netns, frr } => Some(Step::StopFrr {
                 node: node.clone(),
                 netns: netns.clone(),
@@ -423,6 +461,7 @@ impl Step {
             | Step::DeleteTap { .. }
             | Step::StopWire { .. }
             | Step::DetachPort { .. }
+            | Step::DeleteMacvlan { .. }
             | Step::StopFrr { .. } => None,
         }
     }
@@ -565,7 +604,19 @@ impl Plan {
         let mut sysctls = Vec::new();
         let mut routers = Vec::new();
         let mut exec = Vec::new();
+        let mut macvlans = Vec::new();
         for node in &self.nodes {
+            // HA pairs: the vip's macvlan exists before vrrpd starts.
+            for v in node.fabric.iter().flat_map(|f| &f.vrrp) {
+                macvlans.push(Step::CreateMacvlan {
+                    node: node.name.clone(),
+                    netns: node.netns.clone(),
+                    lower: v.iface.clone(),
+                    name: v.macvlan(),
+                    mac: v.mac(),
+                    address: v.vip,
+                });
+            }
             namespaces.push(Step::CreateNetns {
                 node: node.name.clone(),
                 netns: node.netns.clone(),
@@ -642,6 +693,7 @@ impl Plan {
             ("links", links),
             ("ports", ports),
             ("wires", wires),
+            ("macvlans", macvlans),
             ("sysctls", sysctls),
             ("routers", routers),
             ("exec", exec),

@@ -13,6 +13,11 @@
 //!   default route and nothing shorter than `min_prefix_len`. Inbound is
 //!   defence in depth: a neighbour whose configuration a user changed
 //!   still cannot push a default into the fabric.
+//! - The backup of an HA pair advertises the pair's segment with its own
+//!   ASN prepended twice (`route-map NETLOOM-OUT permit 5`, matching the
+//!   prefix list `NETLOOM-HA`, before the filter's `permit 10`), so the
+//!   fabric prefers the primary. Only segments the fabric filter permits
+//!   are listed, so the entry cannot let through what the filter denies.
 //! - `timers bgp` (global) rather than per neighbour, so that dynamic
 //!   neighbours of a hub get them too.
 
@@ -147,6 +152,34 @@ pub(crate) fn render_filters(routing: &Routing, v4: bool, v6: bool, out: &mut St
             );
         }
     }
+}
+
+/// The backup of an HA pair: the prefix list of its HA segments and the
+/// prepend entry of `NETLOOM-OUT` (rendered before [`render_filters`]).
+pub(crate) fn render_ha_prepend(v: &RouterView, routing: &Routing, out: &mut String) {
+    let filter = fabric_filter(true, routing.min_prefix_len);
+    let mut nets: Vec<Prefix> = v
+        .backup_segments()
+        .map(|(_, net)| net)
+        .filter(|net| net.is_ipv4() && permits(&filter, net))
+        .collect();
+    nets.sort_by_key(|n| (super::ipam::to_u128(n.addr), n.len));
+    nets.dedup();
+    if nets.is_empty() {
+        return;
+    }
+    for (i, net) in nets.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "ip prefix-list NETLOOM-HA seq {} permit {net}",
+            5 * (i + 1)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "!\nroute-map NETLOOM-OUT permit 5\n match ip address prefix-list NETLOOM-HA\n set as-path prepend {0} {0}\nexit\n!",
+        v.asn
+    );
 }
 
 /// The networks a router advertises in one family.

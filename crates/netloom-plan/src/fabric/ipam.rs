@@ -204,8 +204,19 @@ pub(crate) fn allocate(
     addressing: &Addressing,
     shape: &Shape,
     explicit: &Explicit,
+    vips: &BTreeMap<String, IpAddr>,
 ) -> Result<Addresses, PlanError> {
     let lan_len = addressing.lan_len.unwrap_or(24);
+    // The vip of an HA pair names its segment's subnet (unless a member's
+    // explicit address does): no pool hands that subnet out, and nobody
+    // gets the vip.
+    let vip_subnet = |vip: IpAddr| {
+        Prefix {
+            addr: vip,
+            len: lan_len.min(if vip.is_ipv4() { 32 } else { 128 }),
+        }
+        .network()
+    };
     let pools: [(Option<Pool>, bool); 5] = [
         (p2p_pool(addressing), true),
         (
@@ -256,7 +267,8 @@ pub(crate) fn allocate(
         }
     }
     let [(p2p, _), (loopback, _), (lan, _), (p2p6, _), (loopback6, _)] = pools;
-    let all_explicit = explicit.all();
+    let mut all_explicit = explicit.all();
+    all_explicit.extend(vips.values().map(|v| vip_subnet(*v)));
     let mut out = Addresses::default();
 
     // Router-router links: the lower address to the endpoint that sorts
@@ -327,6 +339,7 @@ pub(crate) fn allocate(
             .iter()
             .chain(&seg.hosts)
             .find_map(|e| explicit.v4_on(e.node.as_str(), e.iface.as_str()));
+        let given = given.or_else(|| vips.get(&seg.id).map(|v| vip_subnet(*v)));
         match given {
             Some(p) => {
                 subnets.insert(seg.id.clone(), p.network());
@@ -337,7 +350,11 @@ pub(crate) fn allocate(
     if let Some(pool) = lan {
         subnets.extend(pool.allocate(&items, &all_explicit)?);
     }
-    let used: BTreeSet<IpAddr> = all_explicit.iter().map(|p| p.addr).collect();
+    let used: BTreeSet<IpAddr> = all_explicit
+        .iter()
+        .map(|p| p.addr)
+        .chain(vips.values().copied())
+        .collect();
     for seg in &shape.segments {
         let Some(subnet) = subnets.get(&seg.id).copied() else {
             continue;

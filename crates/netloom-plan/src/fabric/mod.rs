@@ -25,12 +25,15 @@
 //!   switches joined together) or the sorted pair of a direct router-host
 //!   link. On a segment the routers get the first usable addresses, the
 //!   hosts the following ones, each in name order.
-//! - HA pairs are only validated (both routers on one segment); no VRRP is
-//!   rendered yet.
+//! - HA pairs (`ha`, see `ha`): VRRPv3 over a macvlan on the switch
+//!   segment both routers serve; the vip names the segment's subnet and is
+//!   the default gateway of its hosts; the backup is made less preferred
+//!   (AS-path prepend or OSPF cost) so traffic returns through the primary.
 
 mod asn;
 mod bgp;
 mod explicit;
+mod ha;
 mod ipam;
 mod ospf;
 mod render;
@@ -40,6 +43,7 @@ mod tests;
 
 pub use asn::ASN_BASE;
 pub use bgp::{fabric_filter, permits, Action, PrefixListEntry};
+pub use ha::Vrrp;
 
 use crate::PlanError;
 use explicit::Explicit;
@@ -73,6 +77,10 @@ pub struct NodeFabric {
     /// Why part of the intent was not applied (a startup-config).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Routers of an HA pair: their VRRP instance (the executor creates
+    /// its macvlan).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vrrp: Vec<Vrrp>,
 }
 
 /// The fabric's decisions for one node.
@@ -309,8 +317,10 @@ pub(crate) fn build(topo: &Topology) -> Result<Option<Fabric>, PlanError> {
     let routing = topo.routing.clone().unwrap_or_default();
     let shape = Shape::of(topo);
     check_ha(topo, &shape)?;
+    let pairs = ha::pairs(topo, &shape)?;
     let explicit = Explicit::collect(topo);
-    let addrs = ipam::allocate(&addressing, &shape, &explicit)?;
+    let vips: BTreeMap<String, IpAddr> = pairs.iter().map(|p| (p.segment.clone(), p.vip)).collect();
+    let addrs = ipam::allocate(&addressing, &shape, &explicit, &vips)?;
     let ids = asn::allocate(topo, &shape.routers, &explicit)?;
 
     // Every address of an interface: explicit first, then allocated.
@@ -324,6 +334,7 @@ pub(crate) fn build(topo: &Topology) -> Result<Option<Fabric>, PlanError> {
     let first = |node: &str, iface: &str, v4: bool| {
         known(node, iface).into_iter().find(|p| p.is_ipv4() == v4)
     };
+    let vrrp = ha::members(topo, &shape, &pairs, &addrs.segment_subnet, &known)?;
     let has_config = |name: &str| {
         topo.node(name)
             .and_then(|n| n.frr.as_ref())
@@ -405,6 +416,7 @@ pub(crate) fn build(topo: &Topology) -> Result<Option<Fabric>, PlanError> {
         let name = node.name.as_str();
         let mut out = NodeOut::default();
         out.fabric.addresses = all_addresses(name);
+        out.fabric.vrrp.extend(vrrp.get(name).cloned());
         match node.kind {
             NodeKind::Router => {
                 let proto = protocol(name);
@@ -421,7 +433,8 @@ pub(crate) fn build(topo: &Topology) -> Result<Option<Fabric>, PlanError> {
                         name,
                         node.frr.as_ref().and_then(|f| f.config.as_deref()),
                     );
-                    let lines = render::address_lines(&applied(name));
+                    let mut lines = render::address_lines(&applied(name));
+                    render::vrrp_lines(&out.fabric.vrrp, &mut lines);
                     if lines.values().any(|l| !l.is_empty()) {
                         text.push_str("!\n! netloom addressing\n");
                         render::interfaces(&mut text, &lines);
@@ -441,10 +454,11 @@ pub(crate) fn build(topo: &Topology) -> Result<Option<Fabric>, PlanError> {
                             }
                         },
                     };
-                    let view = router_view(
+                    let mut view = router_view(
                         topo, &routing, &shape, &addrs, &ids, name, proto, router_id, lo4, lo6,
                         &first, &protocol, &hub,
                     )?;
+                    view.vrrp = out.fabric.vrrp.clone();
                     if proto != RoutingProtocol::None {
                         out.fabric.router_id = Some(router_id);
                     }
@@ -469,19 +483,26 @@ pub(crate) fn build(topo: &Topology) -> Result<Option<Fabric>, PlanError> {
                     }
                 }
                 if !explicit.exec_default.contains(name) {
-                    out.fabric.gateway = names.iter().find_map(|iface| {
-                        let own = mine[*iface].iter().find(|p| p.is_ipv4())?;
-                        let seg = shape.segments.iter().find(|s| {
-                            s.hosts.iter().any(|h| {
-                                h.node.as_str() == name && h.iface.as_str() == iface.as_str()
+                    out.fabric.gateway =
+                        names.iter().find_map(|iface| {
+                            let own = mine[*iface].iter().find(|p| p.is_ipv4())?;
+                            let seg = shape.segments.iter().find(|s| {
+                                s.hosts.iter().any(|h| {
+                                    h.node.as_str() == name && h.iface.as_str() == iface.as_str()
+                                })
+                            })?;
+                            // An HA segment: the pair's vip.
+                            if let Some(v) = seg.routers.iter().find_map(|r| {
+                                vrrp.get(r.node.as_str()).filter(|v| v.iface == r.iface)
+                            }) {
+                                return own.contains(&v.vip).then_some(v.vip.addr);
+                            }
+                            seg.routers.iter().find_map(|r| {
+                                let gw = first(r.node.as_str(), r.iface.as_str(), true)?;
+                                (gw.network() == own.network() && gw.addr != own.addr)
+                                    .then_some(gw.addr)
                             })
-                        })?;
-                        seg.routers.iter().find_map(|r| {
-                            let gw = first(r.node.as_str(), r.iface.as_str(), true)?;
-                            (gw.network() == own.network() && gw.addr != own.addr)
-                                .then_some(gw.addr)
-                        })
-                    });
+                        });
                     if let Some(gw) = out.fabric.gateway {
                         out.exec_prefix
                             .push(format!("ip route add default via {gw}"));
@@ -603,6 +624,7 @@ fn router_view(
         originate_default: routing_of.is_some_and(|r| r.originate_default),
         listen4,
         listen6,
+        vrrp: Vec::new(),
         v6: addressing.p2p6.is_some() || addressing.loopback6.is_some() || lo6.is_some(),
     })
 }

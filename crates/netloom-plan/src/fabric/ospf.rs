@@ -1,5 +1,6 @@
 //! OSPFv2: area 0 everywhere, point-to-point on router links, passive on
-//! host segments, the loopback advertised. IPv6 addresses are assigned but
+//! host segments, the loopback advertised; the backup of an HA pair has a
+//! higher cost on its segment. IPv6 addresses are assigned but
 //! OSPFv3 is not rendered yet.
 
 use super::render::RouterView;
@@ -20,6 +21,14 @@ pub(crate) fn interface_lines(v: &RouterView, lines: &mut BTreeMap<String, Vec<S
             l.push("ip ospf area 0".into());
             l.push("ip ospf passive".into());
         }
+    }
+    // The backup of an HA pair: a dearer segment, so traffic to it goes
+    // through the primary.
+    for (iface, _) in v.backup_segments() {
+        lines
+            .entry(iface.to_string())
+            .or_default()
+            .push(format!("ip ospf cost {}", super::ha::BACKUP_OSPF_COST));
     }
     if v.lo4.is_some() {
         lines

@@ -2,7 +2,7 @@
 //! per-interface protocol lines), filters, the protocol block, then the
 //! user's `config_extra`.
 
-use super::{bgp, natural_cmp, ospf};
+use super::{bgp, natural_cmp, ospf, Vrrp};
 use netloom_model::{Prefix, Routing, RoutingProtocol};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -44,6 +44,39 @@ pub(crate) struct RouterView {
     pub listen6: Vec<Prefix>,
     /// The fabric carries IPv6.
     pub v6: bool,
+    /// HA pair membership.
+    pub vrrp: Vec<Vrrp>,
+}
+
+impl RouterView {
+    /// The subnets this router serves as the backup of an HA pair.
+    pub fn backup_segments(&self) -> impl Iterator<Item = (&str, Prefix)> + '_ {
+        self.vrrp.iter().filter(|v| !v.primary).filter_map(|v| {
+            self.segments
+                .iter()
+                .find(|(iface, _)| iface.as_str() == v.iface.as_str())
+                .map(|(iface, subnet)| (iface.as_str(), subnet.network()))
+        })
+    }
+}
+
+/// The VRRP lines of the segment interface of each HA pair the router is
+/// in.
+pub(crate) fn vrrp_lines(vrrp: &[Vrrp], lines: &mut BTreeMap<String, Vec<String>>) {
+    for v in vrrp {
+        let role = if v.primary { "primary" } else { "backup" };
+        let l = lines.entry(v.iface.to_string()).or_default();
+        l.push(format!(
+            "! HA pair with {}: {role}, vip on macvlan {}; preemption on (FRR's default)",
+            v.peer,
+            v.macvlan()
+        ));
+        let id = v.vrid;
+        l.push(format!("vrrp {id} version 3"));
+        l.push(format!("vrrp {id} priority {}", v.priority));
+        l.push(format!("vrrp {id} advertisement-interval {}", v.advert_ms));
+        l.push(format!("vrrp {id} ip {}", v.vip.addr));
+    }
 }
 
 /// The header every rendered configuration starts with.
@@ -136,10 +169,14 @@ pub(crate) fn router_config(
     if v.protocol == RoutingProtocol::Ospf {
         ospf::interface_lines(v, &mut lines);
     }
+    vrrp_lines(&v.vrrp, &mut lines);
     interfaces(&mut out, &lines);
     match v.protocol {
         RoutingProtocol::Bgp => {
             let (fam4, fam6) = bgp::families(v, routing);
+            if fam4 {
+                bgp::render_ha_prepend(v, routing, &mut out);
+            }
             bgp::render_filters(routing, fam4, fam6, &mut out);
             bgp::render_router(v, routing, &mut out);
         }

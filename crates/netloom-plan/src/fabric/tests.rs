@@ -322,7 +322,9 @@ fn host_segments_share_a_switch_and_ha_pairs_are_checked() {
         [1, 2, 3, 4],
         "routers first, then hosts, in name order"
     );
-    assert_eq!(f["ha"].gateway, Some(r0.addr));
+    // The pair's vip names the subnet and is the hosts' gateway.
+    assert_eq!(r0.network(), p("10.128.0.0/24"));
+    assert_eq!(f["ha"].gateway, Some("10.128.0.254".parse().unwrap()));
 
     // The peer on another segment is refused, naming ha.peer.
     let mut u = t.clone();
@@ -444,4 +446,239 @@ fn plans_without_fabric_fields_still_load() {
     let back: crate::Plan = serde_json::from_value(json).unwrap();
     assert!(back.nodes.iter().all(|n| n.fabric.is_none()));
     assert_eq!(natural_cmp("eth2", "eth10"), std::cmp::Ordering::Less);
+}
+
+/// r1 and r2 on sw1 with h1, both linked to core, h2 behind core.
+fn ha_lab(protocol: RoutingProtocol) -> Topology {
+    let mut t = lab(
+        0,
+        &[],
+        &[],
+        addressing("10.0.0.0/24", "10.255.0.0/24", "172.16.0.0/16"),
+    );
+    t.routing = Some(Routing {
+        protocol,
+        ..Routing::default()
+    });
+    for (n, k) in [
+        ("r1", NodeKind::Router),
+        ("r2", NodeKind::Router),
+        ("core", NodeKind::Router),
+        ("sw1", NodeKind::Switch),
+        ("h1", NodeKind::Host),
+        ("h2", NodeKind::Host),
+    ] {
+        t.nodes.insert(NodeName::new(n).unwrap(), node(n, k));
+    }
+    t.links = vec![
+        link(("r1", "eth1"), ("sw1", "p1")),
+        link(("r2", "eth1"), ("sw1", "p2")),
+        link(("h1", "eth1"), ("sw1", "p3")),
+        link(("r1", "eth2"), ("core", "eth1")),
+        link(("r2", "eth2"), ("core", "eth2")),
+        link(("core", "eth3"), ("h2", "eth1")),
+    ];
+    for (me, peer) in [("r1", "r2"), ("r2", "r1")] {
+        t.nodes.get_mut(me).unwrap().ha = Some(Ha {
+            peer: NodeName::new(peer).unwrap(),
+            vip: "192.168.50.1".parse().unwrap(),
+            priority: None,
+            advert_ms: Some(100),
+        });
+    }
+    t
+}
+
+#[test]
+fn ha_pairs_get_vrrp_a_macvlan_and_the_vip_as_gateway() {
+    let t = ha_lab(RoutingProtocol::Bgp);
+    let pl = plan(&t, &PlanOptions::default()).unwrap();
+    let f = fabric_of(&t);
+    let (v1, v2) = (&f["r1"].vrrp[0], &f["r2"].vrrp[0]);
+    assert_eq!((v1.primary, v2.primary), (true, false));
+    assert_eq!((v1.priority, v2.priority), (200, 100));
+    assert_eq!(v1.vrid, v2.vrid);
+    assert!(v1.vrid >= 1);
+    assert_eq!(v1.vip, p("192.168.50.1/24"));
+    assert_eq!(v1.advert_ms, 100);
+    assert_eq!(v1.iface.as_str(), "eth1");
+    assert_eq!(f["r1"].addresses["eth1"], [p("192.168.50.2/24")]);
+    assert_eq!(f["r2"].addresses["eth1"], [p("192.168.50.3/24")]);
+    assert_eq!(f["h1"].addresses["eth1"], [p("192.168.50.4/24")]);
+    assert_eq!(f["h1"].gateway, Some("192.168.50.1".parse().unwrap()));
+    assert!(f["core"].vrrp.is_empty());
+
+    // The macvlans: after the links, before FRR starts; undone by delete.
+    let phases = pl.phases();
+    let names: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
+    let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
+    assert!(at("links") < at("macvlans") && at("ports") < at("macvlans"));
+    assert!(at("macvlans") < at("routers"));
+    let steps = &phases[at("macvlans")].steps;
+    assert_eq!(steps.len(), 2);
+    match &steps[0] {
+        s @ crate::Step::CreateMacvlan {
+            node,
+            lower,
+            name,
+            mac,
+            address,
+            ..
+        } => {
+            assert_eq!(node.as_str(), "r1");
+            assert_eq!(lower.as_str(), "eth1");
+            assert_eq!(*name, format!("vrrp4-{}", v1.vrid));
+            assert!(name.len() <= 15);
+            assert_eq!(*mac, [0, 0, 0x5e, 0, 1, v1.vrid]);
+            assert_eq!(*address, p("192.168.50.1/24"));
+            assert!(matches!(
+                s.inverse(),
+                Some(crate::Step::DeleteMacvlan { name: n, .. }) if n == *name
+            ));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // FRR: vrrpd runs; both render the instance; only the backup prepends.
+    let conf = |n: &str| pl.node(n).unwrap().frr.clone().unwrap();
+    let (c1, c2) = (conf("r1"), conf("r2"));
+    for c in [&c1, &c2] {
+        assert!(c.daemons.contains(&"vrrpd".to_string()), "{:?}", c.daemons);
+        let id = v1.vrid;
+        assert!(c.config.contains(&format!(" vrrp {id} version 3\n")));
+        assert!(c
+            .config
+            .contains(&format!(" vrrp {id} advertisement-interval 100\n")));
+        assert!(c.config.contains(&format!(" vrrp {id} ip 192.168.50.1\n")));
+    }
+    assert!(c1.config.contains(" priority 200\n") && !c1.config.contains("prepend"));
+    let asn2 = f["r2"].asn.unwrap();
+    assert!(c2.config.contains(" priority 100\n"));
+    assert!(c2
+        .config
+        .contains("ip prefix-list NETLOOM-HA seq 5 permit 192.168.50.0/24\n"));
+    assert!(c2.config.contains(&format!(
+        "route-map NETLOOM-OUT permit 5\n match ip address prefix-list NETLOOM-HA\n set as-path prepend {asn2} {asn2}\n"
+    )));
+    // The default-route filter stays in force after the prepend entry.
+    let pos = |t: &str| c2.config.find(t).unwrap();
+    assert!(pos("route-map NETLOOM-OUT permit 5") < pos("route-map NETLOOM-OUT permit 10"));
+    assert!(!conf("core").daemons.contains(&"vrrpd".to_string()));
+}
+
+#[test]
+fn ha_backup_is_dearer_in_ospf_and_priorities_decide_the_primary() {
+    let t = ha_lab(RoutingProtocol::Ospf);
+    let pl = plan(&t, &PlanOptions::default()).unwrap();
+    let conf = |n: &str| pl.node(n).unwrap().frr.clone().unwrap().config;
+    assert!(conf("r2").contains(" ip ospf cost 1000\n"));
+    assert!(!conf("r1").contains("ip ospf cost"));
+
+    // An explicit priority makes r2 the primary: roles swap.
+    let mut u = t.clone();
+    u.nodes.get_mut("r2").unwrap().ha.as_mut().unwrap().priority = Some(250);
+    let f = fabric_of(&u);
+    assert!(f["r2"].vrrp[0].primary && !f["r1"].vrrp[0].primary);
+    assert_eq!(f["r2"].vrrp[0].priority, 250);
+    let pl = plan(&u, &PlanOptions::default()).unwrap();
+    let conf = |n: &str| pl.node(n).unwrap().frr.clone().unwrap().config;
+    assert!(conf("r1").contains(" ip ospf cost 1000\n"));
+    assert!(!conf("r2").contains("ip ospf cost"));
+
+    // Equal priorities are refused, naming the field.
+    let mut u = t.clone();
+    u.nodes.get_mut("r2").unwrap().ha.as_mut().unwrap().priority = Some(200);
+    let err = plan(&u, &PlanOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("ha.priority"), "{err}");
+}
+
+#[test]
+fn ha_vip_must_fit_the_segment() {
+    let t = ha_lab(RoutingProtocol::Bgp);
+    // An explicit address names another subnet.
+    let mut u = t.clone();
+    u.nodes
+        .get_mut("h1")
+        .unwrap()
+        .addresses
+        .insert("eth1".into(), vec![p("192.168.60.10/24")]);
+    let err = plan(&u, &PlanOptions::default()).unwrap_err().to_string();
+    assert!(
+        err.contains("ha.vip") && err.contains("192.168.60.0/24"),
+        "{err}"
+    );
+    // The vip is a member's address.
+    let mut u = t.clone();
+    u.nodes
+        .get_mut("h1")
+        .unwrap()
+        .addresses
+        .insert("eth1".into(), vec![p("192.168.50.1/24")]);
+    let err = plan(&u, &PlanOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("ha.vip") && err.contains("h1:eth1"), "{err}");
+    // Explicit addresses in the vip's subnet are kept; nobody gets the vip.
+    let mut u = t.clone();
+    u.nodes
+        .get_mut("r2")
+        .unwrap()
+        .addresses
+        .insert("eth1".into(), vec![p("192.168.50.2/24")]);
+    let f = fabric_of(&u);
+    assert_eq!(f["r2"].addresses["eth1"], [p("192.168.50.2/24")]);
+    assert_eq!(f["r1"].addresses["eth1"], [p("192.168.50.3/24")]);
+    // IPv6 vips are refused.
+    let mut u = t.clone();
+    for n in ["r1", "r2"] {
+        u.nodes.get_mut(n).unwrap().ha.as_mut().unwrap().vip = "fd00::1".parse().unwrap();
+    }
+    let err = plan(&u, &PlanOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("ha.vip") && err.contains("IPv6"), "{err}");
+    // Sharing only a host is not a VRRP segment.
+    let mut u = t.clone();
+    u.links.retain(|l| l.a.node.as_str() != "h1");
+    u.links[0] = link(("r1", "eth1"), ("h1", "eth1"));
+    u.links[1] = link(("r2", "eth1"), ("h1", "eth2"));
+    let err = plan(&u, &PlanOptions::default()).unwrap_err().to_string();
+    assert!(
+        err.contains("ha.peer") && err.contains("only a host"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ha_vrids_are_stable_and_distinct() {
+    let t = ha_lab(RoutingProtocol::Bgp);
+    let vrid = fabric_of(&t)["r1"].vrrp[0].vrid;
+    // Node order in the input does not matter; a second pair on another
+    // segment gets another VRID.
+    let mut u = t.clone();
+    for (n, k) in [
+        ("r3", NodeKind::Router),
+        ("r4", NodeKind::Router),
+        ("sw2", NodeKind::Switch),
+        ("h3", NodeKind::Host),
+    ] {
+        u.nodes.insert(NodeName::new(n).unwrap(), node(n, k));
+    }
+    u.links.push(link(("r3", "eth1"), ("sw2", "p1")));
+    u.links.push(link(("r4", "eth1"), ("sw2", "p2")));
+    u.links.push(link(("h3", "eth1"), ("sw2", "p3")));
+    u.links.push(link(("r3", "eth2"), ("core", "eth4")));
+    u.links.push(link(("r4", "eth2"), ("core", "eth5")));
+    u.nodes.get_mut("r3").unwrap().ha = Some(Ha {
+        peer: NodeName::new("r4").unwrap(),
+        vip: "192.168.51.1".parse().unwrap(),
+        priority: None,
+        advert_ms: None,
+    });
+    let f = fabric_of(&u);
+    assert_eq!(f["r3"].vrrp[0].vrid, f["r4"].vrrp[0].vrid);
+    assert_ne!(f["r3"].vrrp[0].vrid, f["r1"].vrrp[0].vrid);
+    assert_eq!(f["r3"].vrrp[0].advert_ms, 1000);
+    assert_eq!(f["h3"].gateway, Some("192.168.51.1".parse().unwrap()));
+    let mut v = u.clone();
+    v.links.reverse();
+    assert_eq!(fabric_of(&v), f);
+    // Adding the pair did not renumber the first (its home slot was free).
+    assert_eq!(f["r1"].vrrp[0].vrid, vrid);
 }
