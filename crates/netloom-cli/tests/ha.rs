@@ -75,6 +75,7 @@ fn longest_gap(output: &str) -> (f64, usize) {
 
 #[test]
 fn killing_the_primary_moves_the_gateway_to_the_backup() {
+    let _serial = common::serial();
     let Some(env) = Env::new() else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ha.yml");

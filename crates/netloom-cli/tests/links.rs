@@ -59,6 +59,7 @@ topology:
 
 #[test]
 fn emulated_link_delays_changes_live_goes_down_and_up() {
+    let _serial = common::serial();
     let Some(env) = Env::new() else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = write_lab(dir.path(), "wired.yml", PAIR);
@@ -111,6 +112,7 @@ fn emulated_link_delays_changes_live_goes_down_and_up() {
 
 #[test]
 fn refused_changes_name_the_problem_and_change_nothing() {
+    let _serial = common::serial();
     let Some(env) = Env::new() else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = write_lab(dir.path(), "wired.yml", PAIR);
@@ -155,6 +157,7 @@ fn refused_changes_name_the_problem_and_change_nothing() {
 
 #[test]
 fn capture_on_an_emulated_link_shows_the_icmp_packets() {
+    let _serial = common::serial();
     let Some(env) = Env::new() else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = write_lab(dir.path(), "wired.yml", PAIR);
@@ -201,6 +204,7 @@ fn capture_on_an_emulated_link_shows_the_icmp_packets() {
 
 #[test]
 fn wires_come_back_after_a_daemon_restart() {
+    let _serial = common::serial();
     let Some(env) = Env::new() else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = write_lab(dir.path(), "wired.yml", PAIR);
@@ -233,6 +237,7 @@ fn wires_come_back_after_a_daemon_restart() {
 
 #[test]
 fn sites_give_links_the_delay_of_distance() {
+    let _serial = common::serial();
     let Some(env) = Env::new() else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = write_lab(
@@ -289,6 +294,7 @@ topology:
 
 #[test]
 fn a_live_change_is_in_force_when_the_command_returns_and_spares_other_links() {
+    let _serial = common::serial();
     let Some(env) = Env::new() else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = write_lab(
@@ -380,20 +386,24 @@ topology:
             );
         }
         if sent < before - 0.05 {
-            assert!(*rtt < 21.5, "sent before the change, RTT {rtt} ms");
+            assert!(*rtt < 30.0, "sent before the change, RTT {rtt} ms");
         }
     }
     assert!(
         ab.iter().any(|(rx, rtt)| rx - rtt / 1000.0 > returned),
         "no packet after the change"
     );
-    // The other link never noticed.
-    for (_, rtt) in &ef {
-        assert!(
-            (9.5..12.0).contains(rtt),
-            "e-f RTT {rtt} ms during a change of a-b"
-        );
-    }
+    // The other link never took the change (a-b's 40 ms would show as
+    // 80+ ms) and kept its own delay; a loaded VM may delay a packet now
+    // and then, which says nothing about the change.
+    let mut rtts: Vec<f64> = ef.iter().map(|(_, r)| *r).collect();
+    rtts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert!(
+        rtts.iter().all(|r| (9.5..40.0).contains(r)),
+        "e-f RTTs {rtts:?}"
+    );
+    let median = rtts[rtts.len() / 2];
+    assert!((9.5..11.0).contains(&median), "e-f median RTT {median} ms");
     env.ok(&["destroy", "--name", "two"]);
     env.assert_clean();
 }
