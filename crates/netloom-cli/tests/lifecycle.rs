@@ -269,3 +269,21 @@ fn daemon_killed_mid_deploy_then_cleanup_leaves_nothing() {
     env.assert_clean();
     assert_eq!(env.ok(&["inspect", "--format", "json"]).trim(), "[]");
 }
+
+#[test]
+fn a_bad_frr_configuration_line_fails_the_deploy_with_its_line() {
+    let Some(env) = Env::new() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("badconf.yml");
+    std::fs::write(
+        &file,
+        "name: badconf\ntopology:\n  nodes:\n    r1:\n      kind: router\n      startup-config: |\n        hostname r1\n        router bgp 65001\n         neighbor 10.0.0.1 remote-ass 65002\n    h1: {kind: host}\n  links:\n    - endpoints: [\"r1:eth1\", \"h1:eth1\"]\n",
+    )
+    .unwrap();
+    let out = env.run(&["deploy", "-t", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("r1"), "{err}");
+    assert!(err.contains("remote-ass"), "{err}");
+    env.assert_clean();
+}
