@@ -178,6 +178,7 @@ impl Executor {
         let failures: Mutex<Failures> = Mutex::new(Vec::new());
         let ctx = Ctx::default();
 
+        ensure_neighbour_room(plan);
         if let Err(e) = ns::prepare_run_dir() {
             if let Some(step) = phases.first().and_then(|p| p.steps.first()) {
                 return Err(ApplyError {
@@ -575,6 +576,47 @@ impl Executor {
             }
             Step::DeleteNetns { .. } | Step::StopFrr { .. } => {
                 self.teardown(std::slice::from_ref(step))
+            }
+        }
+    }
+}
+
+/// The kernel's neighbour (ARP/NDP) tables are sized machine-wide
+/// (`net.ipv4.neigh.default.gc_thresh3`, 1024 by default) and shared by
+/// every namespace; a large lab overflows them ("neighbor table overflow",
+/// routes never converge). Raise the limits, never lower them, when the
+/// lab needs more: one entry per link end and family, with room to spare.
+fn ensure_neighbour_room(plan: &Plan) {
+    let need = (plan.links.len() as u64) * 2 * 2;
+    for family in ["ipv4", "ipv6"] {
+        let base = format!("/proc/sys/net/{family}/neigh/default");
+        let read = |name: &str| -> Option<u64> {
+            std::fs::read_to_string(format!("{base}/{name}"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        let Some(thresh3) = read("gc_thresh3") else {
+            continue;
+        };
+        if thresh3 >= need * 2 {
+            continue;
+        }
+        for (name, value) in [
+            ("gc_thresh3", need * 4),
+            ("gc_thresh2", need * 2),
+            ("gc_thresh1", need),
+        ] {
+            if read(name).is_some_and(|v| v < value) {
+                match std::fs::write(format!("{base}/{name}"), value.to_string()) {
+                    Ok(()) => {
+                        tracing::info!(%family, %name, value, "raised the kernel's neighbour table limit for a large lab")
+                    }
+                    Err(e) => {
+                        tracing::warn!(%family, %name, error = %e, "cannot raise the kernel's neighbour table limit; large labs may not converge")
+                    }
+                }
             }
         }
     }
