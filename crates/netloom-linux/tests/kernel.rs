@@ -400,7 +400,8 @@ fn bad_frr_config_rolls_back() {
     let err = Executor::new().apply(&plan, &quiet).unwrap_err();
     let msg = error_chain(&err);
     assert!(msg.contains("on node r1"), "{msg}");
-    assert!(msg.contains("apply the configuration"), "{msg}");
+    assert!(msg.contains("accept the configuration"), "{msg}");
+    assert!(msg.contains("no such command here"), "{msg}");
     assert_no_leftovers(prefix.as_str());
 }
 
