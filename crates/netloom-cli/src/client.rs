@@ -189,6 +189,41 @@ impl Client {
         Ok(())
     }
 
+    /// The lab a command is about: `name` when given (it must have `what`),
+    /// else the only deployed lab for which `has` holds. `what` names the
+    /// thing looked for in messages (``node `r1` ``).
+    pub fn pick_lab(
+        &self,
+        name: Option<&str>,
+        what: &str,
+        has: impl Fn(&netloom_daemon::service::LabView) -> bool,
+    ) -> Result<netloom_daemon::service::LabView> {
+        use netloom_daemon::service::LabView;
+        if let Some(n) = name {
+            let lab: LabView = self.get(&format!("/api/v1/labs/{n}"))?;
+            if !has(&lab) {
+                bail!("lab `{n}` has no {what}");
+            }
+            return Ok(lab);
+        }
+        let labs: Vec<LabView> = self.get("/api/v1/labs")?;
+        if labs.is_empty() {
+            bail!("no labs are deployed");
+        }
+        let mut hits: Vec<LabView> = labs.into_iter().filter(|l| has(l)).collect();
+        match hits.len() {
+            1 => Ok(hits.remove(0)),
+            0 => bail!("no deployed lab has a {what}"),
+            _ => bail!(
+                "{what} is in several labs ({}); say which with --name",
+                hits.iter()
+                    .map(|l| l.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
     /// Asks the daemon to stop and waits until it has.
     pub fn stop(&self) -> Result<()> {
         let pid = nix::unistd::Pid::from_raw(self.info.pid as i32);

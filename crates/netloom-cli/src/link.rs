@@ -114,27 +114,6 @@ impl SetArgs {
     }
 }
 
-/// The lab that has a link at `endpoint`.
-fn lab_of(client: &Client, name: Option<String>, endpoint: &str) -> Result<String> {
-    if let Some(n) = name {
-        return Ok(n);
-    }
-    let labs: Vec<LabView> = client.get("/api/v1/labs")?;
-    let hits: Vec<&str> = labs
-        .iter()
-        .filter(|l| l.links.iter().any(|k| k.a == endpoint || k.b == endpoint))
-        .map(|l| l.name.as_str())
-        .collect();
-    match hits.as_slice() {
-        [one] => Ok(one.to_string()),
-        [] => bail!("no deployed lab has a link at `{endpoint}`"),
-        many => bail!(
-            "`{endpoint}` is in several labs ({}); say which with --name",
-            many.join(", ")
-        ),
-    }
-}
-
 pub fn run(cmd: LinkCmd) -> Result<()> {
     let (target, change) = match cmd {
         LinkCmd::Set(args) => {
@@ -171,7 +150,14 @@ pub fn run(cmd: LinkCmd) -> Result<()> {
         bail!("`{}` is not NODE:INTERFACE", target.endpoint);
     }
     let client = Client::connect_or_start()?;
-    let lab = lab_of(&client, target.name, &target.endpoint)?;
+    let endpoint = target.endpoint.as_str();
+    let lab = client
+        .pick_lab(
+            target.name.as_deref(),
+            &format!("link at `{endpoint}`"),
+            |l| l.links.iter().any(|k| k.a == endpoint || k.b == endpoint),
+        )?
+        .name;
     let view: LinkView = client.patch(
         &format!("/api/v1/labs/{lab}/links/{}", target.endpoint),
         &change,

@@ -523,39 +523,21 @@ fn events(name: Option<String>, format: Format) -> Result<ExitCode> {
 /// a node of that name.
 fn find_target(lab: Option<String>, node: &str) -> Result<enter::Target> {
     let client = Client::connect_or_start()?;
-    let labs: Vec<LabView> = match &lab {
-        Some(n) => vec![client.get(&format!("/api/v1/labs/{n}"))?],
-        None => client.get("/api/v1/labs")?,
-    };
-    let hits: Vec<(&LabView, &netloom_daemon::service::NodeView)> = labs
+    let what = format!("node `{node}`");
+    let lab = client.pick_lab(lab.as_deref(), &what, |l| {
+        l.nodes.iter().any(|n| n.name == node)
+    })?;
+    let n = lab
+        .nodes
         .iter()
-        .flat_map(|l| {
-            l.nodes
-                .iter()
-                .filter(|n| n.name == node)
-                .map(move |n| (l, n))
-        })
-        .collect();
-    match hits.as_slice() {
-        [] => match lab {
-            Some(l) => bail!("lab `{l}` has no node `{node}`"),
-            None if labs.is_empty() => bail!("no labs are deployed"),
-            None => bail!("no deployed lab has a node `{node}`"),
-        },
-        [(_, n)] => Ok(enter::Target {
-            netns: n.netns.clone(),
-            hostname: n.name.clone(),
-            frr_pathspace: (n.kind == netloom_model::NodeKind::Router)
-                .then(|| netloom_plan::frr_pathspace(&n.netns)),
-        }),
-        many => bail!(
-            "node `{node}` is in several labs ({}); say which with --name",
-            many.iter()
-                .map(|(l, _)| l.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
+        .find(|n| n.name == node)
+        .ok_or_else(|| anyhow!("lab `{}` has no {what}", lab.name))?;
+    Ok(enter::Target {
+        netns: n.netns.clone(),
+        hostname: n.name.clone(),
+        frr_pathspace: (n.kind == netloom_model::NodeKind::Router)
+            .then(|| netloom_plan::frr_pathspace(&n.netns)),
+    })
 }
 
 fn exec(lab: Option<String>, node: &str, command: &[String]) -> Result<ExitCode> {
@@ -640,21 +622,11 @@ fn config(lab: Option<String>, topo: Option<&Path>, node: &str) -> Result<ExitCo
         }
         None => {
             let client = Client::connect_or_start()?;
-            let lab = match lab {
-                Some(l) => l,
-                None => {
-                    let labs: Vec<LabView> = client.get("/api/v1/labs")?;
-                    let hits: Vec<&LabView> = labs
-                        .iter()
-                        .filter(|l| l.nodes.iter().any(|n| n.name == node))
-                        .collect();
-                    match hits.as_slice() {
-                        [one] => one.name.clone(),
-                        [] => bail!("no deployed lab has a node `{node}`"),
-                        _ => bail!("node `{node}` is in several labs; say which with --name"),
-                    }
-                }
-            };
+            let lab = client
+                .pick_lab(lab.as_deref(), &format!("node `{node}`"), |l| {
+                    l.nodes.iter().any(|n| n.name == node)
+                })?
+                .name;
             let c: netloom_daemon::api::NodeConfig =
                 client.get(&format!("/api/v1/labs/{lab}/nodes/{node}/config"))?;
             (c.daemons, c.config)
