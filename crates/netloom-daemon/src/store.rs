@@ -323,17 +323,7 @@ mod tests {
     use netloom_model::LabName;
 
     fn sample() -> (Topology, Plan) {
-        let topo = Topology {
-            name: LabName::new("s1").unwrap(),
-            nodes: Default::default(),
-            links: vec![],
-            source: None,
-            sites: Default::default(),
-            sites_latency: Vec::new(),
-            link_defaults: Default::default(),
-            addressing: None,
-            routing: None,
-        };
+        let topo = Topology::new(LabName::new("s1").unwrap(), [], vec![]);
         let plan = netloom_plan::plan(&topo, &Default::default()).unwrap();
         (topo, plan)
     }

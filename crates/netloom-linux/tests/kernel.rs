@@ -8,26 +8,11 @@ use netloom_model::{
 };
 use netloom_plan::Plan;
 use netloom_testkit::{assert_no_leftovers, error_chain, leftovers, require_root, TestPrefix};
-use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn node(name: &str, kind: NodeKind) -> Node {
-    Node {
-        name: NodeName::new(name).unwrap(),
-        kind,
-        image: None,
-        frr: None,
-        exec: Vec::new(),
-        env: BTreeMap::new(),
-        labels: BTreeMap::new(),
-        binds: Vec::new(),
-        site: None,
-        routing: None,
-        ha: None,
-        config_extra: None,
-        addresses: Default::default(),
-    }
+    Node::new(NodeName::new(name).unwrap(), kind)
 }
 
 fn host(name: &str, exec: &[&str]) -> Node {
@@ -54,30 +39,11 @@ fn link(a: &str, b: &str) -> Link {
             iface: IfName::new(iface).unwrap(),
         }
     };
-    Link {
-        a: end(a),
-        b: end(b),
-        mtu: None,
-        mode: None,
-        both: Default::default(),
-        a_to_b: Default::default(),
-        b_to_a: Default::default(),
-        up: true,
-    }
+    Link::new(end(a), end(b))
 }
 
 fn topology(lab: &str, nodes: Vec<Node>, links: Vec<Link>) -> Topology {
-    Topology {
-        name: LabName::new(lab).unwrap(),
-        nodes: nodes.into_iter().map(|n| (n.name.clone(), n)).collect(),
-        links,
-        source: None,
-        sites: Default::default(),
-        sites_latency: Vec::new(),
-        link_defaults: Default::default(),
-        addressing: None,
-        routing: None,
-    }
+    Topology::new(LabName::new(lab).unwrap(), nodes, links)
 }
 
 fn plan(prefix: &TestPrefix, topo: &Topology) -> Plan {

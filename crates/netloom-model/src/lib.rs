@@ -645,7 +645,59 @@ pub struct Topology {
     pub routing: Option<Routing>,
 }
 
+impl Node {
+    /// A node with nothing but a name and a kind.
+    pub fn new(name: NodeName, kind: NodeKind) -> Node {
+        Node {
+            name,
+            kind,
+            image: None,
+            frr: None,
+            exec: Vec::new(),
+            env: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            binds: Vec::new(),
+            site: None,
+            routing: None,
+            ha: None,
+            config_extra: None,
+            addresses: BTreeMap::new(),
+        }
+    }
+}
+
+impl Link {
+    /// A link with no properties: up, mode left to the planner.
+    pub fn new(a: Endpoint, b: Endpoint) -> Link {
+        Link {
+            a,
+            b,
+            mtu: None,
+            mode: None,
+            both: Impairments::default(),
+            a_to_b: Impairments::default(),
+            b_to_a: Impairments::default(),
+            up: true,
+        }
+    }
+}
+
 impl Topology {
+    /// A lab of these nodes and links and nothing else.
+    pub fn new(name: LabName, nodes: impl IntoIterator<Item = Node>, links: Vec<Link>) -> Topology {
+        Topology {
+            name,
+            nodes: nodes.into_iter().map(|n| (n.name.clone(), n)).collect(),
+            links,
+            source: None,
+            sites: BTreeMap::new(),
+            sites_latency: Vec::new(),
+            link_defaults: LinkDefaults::default(),
+            addressing: None,
+            routing: None,
+        }
+    }
+
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.get(name)
     }

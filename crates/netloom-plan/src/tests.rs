@@ -2,25 +2,13 @@ use super::*;
 use netloom_model::{Endpoint, FrrConfig, Link, Node, NodeKind, Topology};
 
 fn node(name: &str, kind: NodeKind, config: Option<&str>) -> Node {
-    Node {
-        name: NodeName::new(name).unwrap(),
-        kind,
-        image: None,
-        frr: config.map(|c| FrrConfig {
-            config: Some(c.to_string()),
-            config_origin: Some("inline".into()),
-            daemons: None,
-        }),
-        exec: vec![],
-        env: Default::default(),
-        labels: Default::default(),
-        binds: vec![],
-        site: None,
-        routing: None,
-        ha: None,
-        config_extra: None,
-        addresses: Default::default(),
-    }
+    let mut n = Node::new(NodeName::new(name).unwrap(), kind);
+    n.frr = config.map(|c| FrrConfig {
+        config: Some(c.to_string()),
+        config_origin: Some("inline".into()),
+        daemons: None,
+    });
+    n
 }
 
 fn ep(s: &str) -> Endpoint {
@@ -42,48 +30,14 @@ fn lab() -> Topology {
         node("sw1", NodeKind::Switch, None),
         node("h1", NodeKind::Host, None),
     ];
-    Topology {
-        name: LabName::new("t1").unwrap(),
-        nodes: nodes.into_iter().map(|n| (n.name.clone(), n)).collect(),
-        links: vec![
-            Link {
-                a: ep("r1:eth1"),
-                b: ep("r2:eth1"),
-                mtu: None,
-                mode: None,
-                both: Default::default(),
-                a_to_b: Default::default(),
-                b_to_a: Default::default(),
-                up: true,
-            },
-            Link {
-                a: ep("r1:eth2"),
-                b: ep("sw1:p1"),
-                mtu: Some(9000),
-                mode: None,
-                both: Default::default(),
-                a_to_b: Default::default(),
-                b_to_a: Default::default(),
-                up: true,
-            },
-            Link {
-                a: ep("h1:eth1"),
-                b: ep("sw1:p2"),
-                mtu: None,
-                mode: None,
-                both: Default::default(),
-                a_to_b: Default::default(),
-                b_to_a: Default::default(),
-                up: true,
-            },
-        ],
-        source: None,
-        sites: Default::default(),
-        sites_latency: Vec::new(),
-        link_defaults: Default::default(),
-        addressing: None,
-        routing: None,
-    }
+    let mut jumbo = Link::new(ep("r1:eth2"), ep("sw1:p1"));
+    jumbo.mtu = Some(9000);
+    let links = vec![
+        Link::new(ep("r1:eth1"), ep("r2:eth1")),
+        jumbo,
+        Link::new(ep("h1:eth1"), ep("sw1:p2")),
+    ];
+    Topology::new(LabName::new("t1").unwrap(), nodes, links)
 }
 
 #[test]

@@ -6,21 +6,7 @@ use netloom_model::{
 use proptest::prelude::*;
 
 fn node(name: &str, kind: NodeKind) -> Node {
-    Node {
-        name: NodeName::new(name).unwrap(),
-        kind,
-        image: None,
-        frr: None,
-        exec: vec![],
-        env: Default::default(),
-        labels: Default::default(),
-        binds: vec![],
-        site: None,
-        routing: None,
-        ha: None,
-        config_extra: None,
-        addresses: Default::default(),
-    }
+    Node::new(NodeName::new(name).unwrap(), kind)
 }
 
 fn ep(node: &str, iface: &str) -> Endpoint {
@@ -31,16 +17,7 @@ fn ep(node: &str, iface: &str) -> Endpoint {
 }
 
 fn link(a: (&str, &str), b: (&str, &str)) -> Link {
-    Link {
-        a: ep(a.0, a.1),
-        b: ep(b.0, b.1),
-        mtu: None,
-        mode: None,
-        both: Default::default(),
-        a_to_b: Default::default(),
-        b_to_a: Default::default(),
-        up: true,
-    }
+    Link::new(ep(a.0, a.1), ep(b.0, b.1))
 }
 
 fn p(s: &str) -> Prefix {
@@ -84,20 +61,13 @@ fn lab(n: usize, pairs: &[(usize, usize)], hosts: &[usize], a: Addressing) -> To
         let ir = iface(r);
         links.push(link((&format!("r{r}"), &ir), (&h, "eth1")));
     }
-    Topology {
-        name: LabName::new("t").unwrap(),
-        nodes: nodes.into_iter().map(|n| (n.name.clone(), n)).collect(),
-        links,
-        source: None,
-        sites: Default::default(),
-        sites_latency: vec![],
-        link_defaults: Default::default(),
-        addressing: Some(a),
-        routing: Some(Routing {
-            protocol: RoutingProtocol::Bgp,
-            ..Default::default()
-        }),
-    }
+    let mut t = Topology::new(LabName::new("t").unwrap(), nodes, links);
+    t.addressing = Some(a);
+    t.routing = Some(Routing {
+        protocol: RoutingProtocol::Bgp,
+        ..Default::default()
+    });
+    t
 }
 
 fn fabric_of(t: &Topology) -> BTreeMap<String, NodeFabric> {
