@@ -647,7 +647,7 @@ fn plan_cmd(path: &Path, format: Format) -> Result<ExitCode> {
         Format::Json => {
             let v = serde_json::json!({
                 "plan": plan,
-                "changes": running.as_ref().map(|r| table::plan_changes(r, &plan)),
+                "changes": running.as_ref().map(|r| netloom_plan::changes(r, &plan)),
             });
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
@@ -655,7 +655,7 @@ fn plan_cmd(path: &Path, format: Format) -> Result<ExitCode> {
             print!("{}", table::plan(&plan));
             match &running {
                 Some(r) => {
-                    let changes = table::plan_changes(r, &plan);
+                    let changes = netloom_plan::changes(r, &plan);
                     if changes.is_empty() {
                         println!("\nlab {} is running and matches this file", plan.lab);
                     } else {

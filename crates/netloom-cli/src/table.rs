@@ -266,59 +266,6 @@ pub fn plan(plan: &netloom_plan::Plan) -> String {
     out
 }
 
-/// Differences between a running plan and a new one, one line each.
-pub fn plan_changes(old: &netloom_plan::Plan, new: &netloom_plan::Plan) -> Vec<String> {
-    let mut out = Vec::new();
-    for n in &new.nodes {
-        match old.node(n.name.as_str()) {
-            None => out.push(format!("+ node {} ({})", n.name, n.kind)),
-            Some(o) if o != n => {
-                let mut what = Vec::new();
-                if o.kind != n.kind {
-                    what.push("kind");
-                }
-                if o.frr != n.frr {
-                    what.push("FRR configuration");
-                }
-                if o.exec != n.exec || o.env != n.env {
-                    what.push("exec");
-                }
-                if o.interfaces != n.interfaces {
-                    what.push("interfaces");
-                }
-                if what.is_empty() {
-                    what.push("settings");
-                }
-                out.push(format!("~ node {}: {}", n.name, what.join(", ")));
-            }
-            Some(_) => {}
-        }
-    }
-    for o in &old.nodes {
-        if new.node(o.name.as_str()).is_none() {
-            out.push(format!("- node {}", o.name));
-        }
-    }
-    let key = |l: &netloom_plan::LinkPlan| {
-        format!("{}:{} <-> {}:{}", l.a.node, l.a.iface, l.b.node, l.b.iface)
-    };
-    for l in &new.links {
-        match old.links.iter().find(|o| key(o) == key(l)) {
-            None => out.push(format!("+ link {}", key(l))),
-            Some(o) if o.realisation != l.realisation || o.mtu != l.mtu || o.up != l.up => {
-                out.push(format!("~ link {}: properties", key(l)))
-            }
-            Some(_) => {}
-        }
-    }
-    for o in &old.links {
-        if !new.links.iter().any(|l| key(l) == key(o)) {
-            out.push(format!("- link {}", key(o)));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

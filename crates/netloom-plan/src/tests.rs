@@ -280,3 +280,31 @@ fn veth_on_the_link_wins_over_lab_defaults() {
     ));
     assert_eq!(p.links[2].realisation, Realisation::Veth);
 }
+
+#[test]
+fn changes_between_plans_name_nodes_and_links() {
+    let old = plan(&lab(), &PlanOptions::default()).unwrap();
+    assert!(changes(&old, &old).is_empty());
+    let new = with_link_change(|t| {
+        t.nodes.remove("h1");
+        t.links.pop();
+        t.links[0].both.delay_ns = Some(1_000_000);
+        t.nodes.get_mut("r2").unwrap().exec = vec!["true".into()];
+    })
+    .unwrap();
+    let c = changes(&old, &new);
+    assert!(c.contains(&"- node h1".to_string()), "{c:?}");
+    assert!(
+        c.contains(&"- link h1:eth1 <-> sw1:p2".to_string()),
+        "{c:?}"
+    );
+    assert!(
+        c.contains(&"~ link r1:eth1 <-> r2:eth1: properties".to_string()),
+        "{c:?}"
+    );
+    assert!(
+        c.iter()
+            .any(|l| l.starts_with("~ node r2") && l.contains("exec")),
+        "{c:?}"
+    );
+}
