@@ -15,6 +15,7 @@ pub mod api;
 pub mod config;
 pub mod service;
 pub mod store;
+pub mod web;
 
 pub use config::{Config, DaemonInfo};
 
