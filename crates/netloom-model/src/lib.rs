@@ -238,6 +238,16 @@ pub struct Node {
     /// Explicit addresses per interface; they win over the pools.
     #[serde(default)]
     pub addresses: BTreeMap<String, Vec<Prefix>>,
+    /// Where the node is drawn on a canvas (the web UI), if anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+}
+
+/// A node's place on a canvas, in pixels (`x` to the right, `y` down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Position {
+    pub x: i64,
+    pub y: i64,
 }
 
 /// One end of a link.
@@ -662,6 +672,7 @@ impl Node {
             ha: None,
             config_extra: None,
             addresses: BTreeMap::new(),
+            position: None,
         }
     }
 }

@@ -32,16 +32,22 @@
 //! interface of the node or `lo`, unique in the lab). These node keys are
 //! inherited like the other single values.
 //!
+//! [`to_yaml`] goes the other way: a topology back to a self-contained
+//! netloom file (FRR configurations and measured RTTs inline) that loads to
+//! an equal topology; the daemon's export uses it.
+//!
 //! The only I/O is reading the topology file, `startup-config` files, the
 //! FRR files that `binds` point at (and checking that bind sources exist)
 //! and the `sites_latency` file.
 
+mod emit;
 mod resolve;
 mod schema;
 pub mod spec;
 pub mod units;
 mod yaml;
 
+pub use emit::to_yaml;
 pub use schema::json_schema;
 pub use spec::Spanned;
 pub use yaml::Span;

@@ -37,8 +37,8 @@ use crate::yaml::Span;
 use crate::Sink;
 use netloom_model::{
     cities, Addressing, BgpPeering, Bind, Endpoint, FrrConfig, Ha, IfName, LabName, Link,
-    LinkDefaults, Node, NodeKind, NodeName, Prefix, RouterIdFrom, Routing, Site, SiteLatency,
-    Topology, FRR_DAEMONS,
+    LinkDefaults, Node, NodeKind, NodeName, Position, Prefix, RouterIdFrom, Routing, Site,
+    SiteLatency, Topology, FRR_DAEMONS,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -73,11 +73,13 @@ pub(crate) fn resolve(
     let topo = &file.topology;
     let empty = NamedMap::default();
     let nodes_spec = topo.nodes.as_ref().unwrap_or(&empty);
-    if nodes_spec.0.is_empty() && topo.span.is_known() {
+    // `nodes: {}` written out is an empty lab (the web page starts one and
+    // adds nodes live); no `nodes` at all is a mistake.
+    if topo.nodes.is_none() && topo.span.is_known() {
         sink.error(
             topo.span,
             "topology.nodes",
-            "the topology has no nodes; add some under `topology.nodes`",
+            "the topology has no `nodes`; add some under `topology.nodes` (`nodes: {}` for an empty lab)",
         );
     }
 
@@ -88,7 +90,7 @@ pub(crate) fn resolve(
     let sites_latency = file
         .sites_latency
         .as_ref()
-        .map(|f| read_sites_latency(f, &site_names, base_dir, sink))
+        .map(|f| read_sites_latency(f, file.sites_latency_block, &site_names, base_dir, sink))
         .unwrap_or_default();
     let link_defaults = file
         .link_defaults
@@ -269,35 +271,57 @@ fn unknown_city(name: &str) -> String {
 /// naming the CSV line.
 fn read_sites_latency(
     path: &Spanned<String>,
+    block: bool,
     sites: &[&str],
     base_dir: &Path,
     sink: &mut Sink,
 ) -> Vec<SiteLatency> {
-    let full = base_dir.join(&path.value);
-    let text = match std::fs::read_to_string(&full) {
-        Ok(t) => t,
-        Err(e) => {
-            sink.error(
-                path.span,
-                &path.field,
-                format!("cannot read sites_latency `{}`: {e}", full.display()),
-            );
-            return Vec::new();
+    let inline = block || path.value.contains('\n');
+    let (text, name) = if inline {
+        (path.value.clone(), "inline sites_latency".to_string())
+    } else {
+        let full = base_dir.join(&path.value);
+        match std::fs::read_to_string(&full) {
+            Ok(t) => (t, format!("`{}`", path.value)),
+            Err(e) => {
+                sink.error(
+                    path.span,
+                    &path.field,
+                    format!("cannot read sites_latency `{}`: {e}", full.display()),
+                );
+                return Vec::new();
+            }
         }
     };
-    let name = &path.value;
     let mut out = Vec::new();
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     let mut first = true;
-    for (i, line) in text.lines().enumerate() {
+    // A block scalar's lines are the file's lines, from the first one with
+    // text (where its span starts), when that line is not indented further.
+    let leading = text.lines().take_while(|l| l.is_empty()).count();
+    let by_line = block
+        && text
+            .lines()
+            .nth(leading)
+            .is_some_and(|l| !l.starts_with(char::is_whitespace));
+    for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
-        let line = line.trim();
+        let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        let span = if by_line {
+            Span {
+                line: (path.span.line + i).saturating_sub(leading),
+                column: path.span.column + (raw.chars().count() - raw.trim_start().chars().count()),
+                len: line.chars().count(),
+            }
+        } else {
+            path.span
+        };
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let mut err =
-            |msg: String| sink.error(path.span, &path.field, format!("`{name}` line {n}: {msg}"));
+            |msg: String| sink.error(span, &path.field, format!("{name} line {n}: {msg}"));
         let [a, b, rtt] = fields.as_slice() else {
             err(format!(
                 "expected 3 fields `site_a,site_b,rtt_ms`, found {} in `{line}`",
@@ -507,7 +531,9 @@ fn resolve_node<'a>(
         }
     }
 
-    let startup = chain.first(|l| l.startup_config.as_ref());
+    let startup_level = chain.first(|l| l.startup_config.as_ref().map(|_| l));
+    let startup = startup_level.and_then(|l| l.startup_config.as_ref());
+    let startup_inline = startup_level.is_some_and(|l| l.startup_config_block);
     let extras_daemons = chain.first(|l| {
         l.extras
             .as_ref()
@@ -524,7 +550,7 @@ fn resolve_node<'a>(
             daemons: None,
         };
         if let Some(sc) = startup {
-            if sc.value.contains('\n') {
+            if startup_inline || sc.value.contains('\n') {
                 cfg.config = Some(sc.value.clone());
                 cfg.config_origin = Some("inline".to_string());
             } else {
@@ -689,6 +715,10 @@ fn resolve_node<'a>(
     let node_routing = node_routing.filter(|_| router);
     let ha = ha.filter(|_| router);
 
+    let position = match &spec.position {
+        Some(p) => p.to_model(),
+        None => graph_position(&labels),
+    };
     let node = Node {
         name: name?,
         kind,
@@ -713,6 +743,7 @@ fn resolve_node<'a>(
                     .collect()
             })
             .unwrap_or_default(),
+        position,
     };
     let intent = NodeIntent {
         key,
@@ -722,6 +753,21 @@ fn resolve_node<'a>(
         addresses,
     };
     Some((node, intent))
+}
+
+/// containerlab's canvas position labels (`graph-posX`, `graph-posY`, as
+/// its `graph` command reads them), when both are integers in range.
+fn graph_position(labels: &BTreeMap<String, String>) -> Option<Position> {
+    let get = |k: &str| {
+        labels
+            .get(k)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|v| v.abs() <= crate::spec::POSITION_MAX)
+    };
+    Some(Position {
+        x: get("graph-posX")?,
+        y: get("graph-posY")?,
+    })
 }
 
 fn ha_model(spec: &HaSpec) -> Option<Ha> {

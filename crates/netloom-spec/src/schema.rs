@@ -35,6 +35,7 @@ pub fn json_schema() -> Value {
             ("RoutingSpec", &["protocol"][..]),
             ("TimersSpec", &["keepalive", "hold"][..]),
             ("HaSpec", &["peer", "vip"][..]),
+            ("PositionSpec", &["x", "y"][..]),
         ] {
             if let Some(obj) = defs.get_mut(def).and_then(Value::as_object_mut) {
                 obj.insert("required".to_string(), json!(required));

@@ -103,10 +103,15 @@ pub struct TopologyFileSpec {
     /// `{lat: 35.69, lon: 139.69}`. Links between sites get the delay of
     /// the distance.
     pub sites: Option<NamedMap<SiteSpec>>,
-    /// A CSV file (relative to the topology file) of measured round-trip
-    /// times that override the distance model: `site_a,site_b,rtt_ms` lines,
-    /// an optional header, `#` comments.
+    /// Measured round-trip times that override the distance model, as CSV:
+    /// `site_a,site_b,rtt_ms` lines, an optional header, `#` comments. A
+    /// path to the CSV file (relative to the topology file), or the CSV
+    /// itself inline: a block scalar (`sites_latency: |`) or any value with
+    /// a line break.
     pub sites_latency: Option<Spanned<String>>,
+    /// `sites_latency` was written as a block scalar (inline CSV).
+    #[schemars(skip)]
+    pub sites_latency_block: bool,
     /// Link settings every link inherits unless it sets them itself.
     pub link_defaults: Option<LinkDefaultsSpec>,
     /// Address pools the planner allocates from: a /31 per router-router
@@ -376,8 +381,12 @@ pub struct NodeSpec {
     /// Recorded only: netloom runs the machine's FRR and plain namespaces.
     pub image: Option<Spanned<String>>,
     /// Routers: FRR configuration, a path relative to the topology file or
-    /// inline text (a value with a line break).
+    /// inline text: a block scalar (`startup-config: |`) or any value with
+    /// a line break.
     pub startup_config: Option<Spanned<String>>,
+    /// `startup-config` was written as a block scalar (inline text).
+    #[schemars(skip)]
+    pub startup_config_block: bool,
     /// Shell commands run in order inside the node at deploy.
     pub exec: Option<Vec<Spanned<String>>>,
     /// Environment variables (merged over inherited ones).
@@ -409,6 +418,9 @@ pub struct NodeSpec {
     /// host with addresses gets none allocated.
     #[schemars(schema_with = "addresses_schema")]
     pub addresses: Option<AddressesSpec>,
+    /// Where the node is drawn on a canvas (the web UI), in pixels:
+    /// `{x: 120, y: -40}` (nodes only, not inherited).
+    pub position: Option<PositionSpec>,
     #[schemars(skip)]
     pub span: Span,
     #[schemars(skip)]
@@ -416,6 +428,42 @@ pub struct NodeSpec {
     /// `kind` was given but was not a string (already reported).
     #[schemars(skip)]
     pub kind_invalid: bool,
+}
+
+/// The largest distance from 0 of a `position` coordinate, in pixels.
+pub const POSITION_MAX: i64 = 1_000_000_000;
+
+/// `position:` on a node: a point on the canvas, in pixels.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionSpec {
+    /// Pixels to the right of the origin, -1000000000 to 1000000000.
+    #[schemars(range(min = -1_000_000_000, max = 1_000_000_000))]
+    pub x: Option<Spanned<i64>>,
+    /// Pixels below the origin, -1000000000 to 1000000000.
+    #[schemars(range(min = -1_000_000_000, max = 1_000_000_000))]
+    pub y: Option<Spanned<i64>>,
+    /// Where the `position` key is.
+    #[schemars(skip)]
+    pub span: Span,
+    #[schemars(skip)]
+    pub field: String,
+    /// Something in it was already reported.
+    #[schemars(skip)]
+    pub invalid: bool,
+}
+
+impl PositionSpec {
+    /// The model's position, if the spec is complete and valid.
+    pub fn to_model(&self) -> Option<netloom_model::Position> {
+        if self.invalid {
+            return None;
+        }
+        Some(netloom_model::Position {
+            x: self.x.as_ref()?.value,
+            y: self.y.as_ref()?.value,
+        })
+    }
 }
 
 /// containerlab's per-node `extras`.
@@ -821,6 +869,7 @@ const NODE_KEYS: &[&str] = &[
     "ha",
     "config_extra",
     "addresses",
+    "position",
 ];
 const LINK_KEYS: &[&str] = &[
     "type",
@@ -1051,7 +1100,10 @@ pub(crate) fn walk(doc: &Yaml, sink: &mut Sink) -> Option<TopologyFileSpec> {
                 spec.topology = walk_topology(value, sink);
             }
             "sites" => spec.sites = walk_sites(value, "sites", sink),
-            "sites_latency" => spec.sites_latency = string(value, "sites_latency", sink),
+            "sites_latency" => {
+                spec.sites_latency = string(value, "sites_latency", sink);
+                spec.sites_latency_block = value.block;
+            }
             "link_defaults" => spec.link_defaults = walk_link_defaults(value, sink),
             "addressing" => spec.addressing = walk_addressing(value, sink),
             "routing" => spec.routing = walk_routing(value, &key, sink),
@@ -1145,7 +1197,10 @@ pub(crate) fn walk_node(y: &Yaml, field: &str, ctx: NodeContext, sink: &mut Sink
             }
             "group" => spec.group = string(value, f, sink),
             "image" => spec.image = string(value, f, sink),
-            "startup-config" => spec.startup_config = string(value, f, sink),
+            "startup-config" => {
+                spec.startup_config = string(value, f, sink);
+                spec.startup_config_block = value.block;
+            }
             "exec" => spec.exec = string_list(value, f, sink),
             "binds" => spec.binds = string_list(value, f, sink),
             "env" => spec.env = scalar_map(value, f, sink),
@@ -1156,6 +1211,12 @@ pub(crate) fn walk_node(y: &Yaml, field: &str, ctx: NodeContext, sink: &mut Sink
             "ha" => spec.ha = walk_ha(value, &key, sink),
             "config_extra" => spec.config_extra = string(value, f, sink),
             "addresses" => spec.addresses = walk_addresses(value, &key, sink),
+            "position" if ctx != NodeContext::Node => sink.error(
+                key.span,
+                f,
+                "`position` can only be set on a node: it is where that node is drawn",
+            ),
+            "position" => spec.position = walk_position(value, &key, sink),
             k if NODE_IGNORED.contains(&k) => sink.warn(
                 key.span,
                 f,
@@ -1849,6 +1910,103 @@ fn integer(
             None
         }
     }
+}
+
+/// A signed integer in `-max..=max`, or an error naming `key` and the value.
+fn signed_integer(
+    y: &Yaml,
+    field: &str,
+    key: &str,
+    max: i64,
+    sink: &mut Sink,
+) -> Option<Spanned<i64>> {
+    let parsed = match &y.value {
+        Value::Scalar(s, true) => s.parse::<i128>().ok(),
+        _ => None,
+    };
+    match parsed {
+        Some(n) if (-i128::from(max)..=i128::from(max)).contains(&n) => {
+            Some(spanned(n as i64, y.span, field))
+        }
+        Some(n) => {
+            sink.error(
+                y.span,
+                field,
+                format!("`{key}` {n} is out of range -{max}..={max}"),
+            );
+            None
+        }
+        None => {
+            sink.error(
+                y.span,
+                field,
+                format!(
+                    "`{key}` must be an integer from -{max} to {max}, found {}",
+                    describe(y)
+                ),
+            );
+            None
+        }
+    }
+}
+
+const POSITION_KEYS: &[&str] = &["x", "y"];
+
+fn walk_position(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<PositionSpec> {
+    let field = key.field.as_str();
+    let mut spec = PositionSpec {
+        span: key.span,
+        field: field.to_string(),
+        ..PositionSpec::default()
+    };
+    let entries = match &y.value {
+        Value::Null => Vec::new(),
+        _ => expect_map(y, field, sink)?,
+    };
+    let mut given = Vec::new();
+    for (k, v) in entries {
+        let f = k.field.as_str();
+        let ok = match k.value.as_str() {
+            name @ ("x" | "y") => {
+                given.push(if name == "x" { "x" } else { "y" });
+                let n = signed_integer(v, f, name, POSITION_MAX, sink);
+                let ok = n.is_some();
+                if name == "x" {
+                    spec.x = n;
+                } else {
+                    spec.y = n;
+                }
+                ok
+            }
+            other => {
+                unknown_key(sink, k.span, f, other, POSITION_KEYS);
+                false
+            }
+        };
+        spec.invalid |= !ok;
+    }
+    let missing: Vec<&str> = POSITION_KEYS
+        .iter()
+        .copied()
+        .filter(|k| !given.contains(k))
+        .collect();
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
+        sink.error(
+            key.span,
+            field,
+            format!(
+                "`position` needs `x` and `y` (pixels, like `{{x: 120, y: -40}}`); {} missing",
+                if list.len() == 1 {
+                    format!("{} is", list[0])
+                } else {
+                    format!("{} are", list.join(" and "))
+                }
+            ),
+        );
+        spec.invalid = true;
+    }
+    Some(spec)
 }
 
 fn boolean(y: &Yaml, field: &str, key: &str, sink: &mut Sink) -> Option<Spanned<bool>> {

@@ -84,6 +84,8 @@ pub(crate) enum Value {
 pub(crate) struct Yaml {
     pub span: Span,
     pub value: Value,
+    /// Written as a block scalar (`|` or `>`): always text, never a path.
+    pub block: bool,
 }
 
 impl Yaml {
@@ -233,12 +235,13 @@ impl<'a> Builder<'a> {
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = style == ScalarStyle::Plain;
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
                 let value = if plain && matches!(&*text, "" | "~" | "null" | "Null" | "NULL") {
                     Value::Null
                 } else {
                     Value::Scalar(text.into_owned(), plain)
                 };
-                let y = Yaml { span, value };
+                let y = Yaml { span, value, block };
                 self.anchor(anchor, &y);
                 Ok(y)
             }
@@ -270,6 +273,7 @@ impl<'a> Builder<'a> {
                 let y = Yaml {
                     span,
                     value: Value::Seq(items),
+                    block: false,
                 };
                 self.anchor(anchor, &y);
                 Ok(y)
@@ -295,6 +299,7 @@ impl<'a> Builder<'a> {
                 let y = Yaml {
                     span,
                     value: Value::Map(entries),
+                    block: false,
                 };
                 self.anchor(anchor, &y);
                 Ok(y)
@@ -324,6 +329,7 @@ fn apply_merges(entries: &mut Vec<(Yaml, Yaml)>, merges: Vec<Yaml>) {
                 let key = Yaml {
                     span: merge.span,
                     value: Value::Scalar("<<".to_string(), true),
+                    block: false,
                 };
                 entries.push((key, merge));
                 continue;
