@@ -26,11 +26,13 @@ pub mod fabric;
 mod frr;
 pub mod geo;
 mod links;
+pub mod transition;
 
 pub use links::{check_impairments, realise, Realisation, WireProps, MAX_DELAY_NS};
 
 pub use fabric::NodeFabric;
 pub use frr::{daemons_for_config, render_frr_config};
+pub use transition::{transition, Transition};
 
 /// The name of the bridge inside every switch namespace.
 pub const SWITCH_BRIDGE: &str = "br0";
@@ -778,7 +780,9 @@ pub fn changes(old: &Plan, new: &Plan) -> Vec<String> {
     for l in &new.links {
         match old.links.iter().find(|o| key(o) == key(l)) {
             None => out.push(format!("+ link {}", key(l))),
-            Some(o) if o.realisation != l.realisation || o.mtu != l.mtu || o.up != l.up => {
+            Some(o)
+                if !o.realisation.same_effect(&l.realisation) || o.mtu != l.mtu || o.up != l.up =>
+            {
                 out.push(format!("~ link {}: properties", key(l)))
             }
             Some(_) => {}

@@ -101,6 +101,25 @@ impl Realisation {
             Realisation::Emulated { .. } => LinkMode::Emulated,
         }
     }
+
+    /// The same packets would see the same link (where each value came
+    /// from is not compared).
+    pub fn same_effect(&self, other: &Realisation) -> bool {
+        let strip = |r: &Realisation| match r {
+            Realisation::Veth => Realisation::Veth,
+            Realisation::Emulated { a_to_b, b_to_a } => Realisation::Emulated {
+                a_to_b: WireProps {
+                    sources: BTreeMap::new(),
+                    ..a_to_b.clone()
+                },
+                b_to_a: WireProps {
+                    sources: BTreeMap::new(),
+                    ..b_to_a.clone()
+                },
+            },
+        };
+        strip(self) == strip(other)
+    }
 }
 
 /// Decides the realisation of link `index` of `topo`.

@@ -308,3 +308,178 @@ fn changes_between_plans_name_nodes_and_links() {
         "{c:?}"
     );
 }
+
+mod transition {
+    use super::*;
+    use crate::transition::transition;
+
+    fn planned(t: &Topology) -> Plan {
+        plan(t, &PlanOptions::default()).unwrap()
+    }
+
+    fn steps(t: &crate::transition::Transition) -> Vec<&Step> {
+        t.phases.iter().flat_map(|p| &p.steps).collect()
+    }
+
+    #[test]
+    fn same_plan_is_no_change() {
+        let old = planned(&lab());
+        let mut new = old.clone();
+        let t = transition(&old, &mut new);
+        assert!(t.is_empty(), "{t:?}");
+        assert_eq!(new, old);
+    }
+
+    #[test]
+    fn adding_a_host_on_a_switch_touches_only_it() {
+        let old = planned(&lab());
+        let mut topo = lab();
+        topo.nodes.insert(
+            NodeName::new("h2").unwrap(),
+            node("h2", NodeKind::Host, None),
+        );
+        topo.links.push(Link::new(ep("h2:eth1"), ep("sw1:p3")));
+        let mut new = planned(&topo);
+        let t = transition(&old, &mut new);
+        assert!(t.teardown.is_empty(), "{:?}", t.teardown);
+        assert_eq!(t.added, vec![NodeName::new("h2").unwrap()]);
+        assert!(
+            t.rebuilt.is_empty(),
+            "sw1 only gained a port: {:?}",
+            t.rebuilt
+        );
+        let s = steps(&t);
+        assert!(s
+            .iter()
+            .any(|s| matches!(s, Step::CreateNetns { node, .. } if node.as_str() == "h2")));
+        assert!(!s
+            .iter()
+            .any(|s| matches!(s, Step::CreateNetns { node, .. } if node.as_str() != "h2")));
+        // The switch that stays gets its new port attached.
+        assert!(s.iter().any(|s| matches!(s, Step::AttachPort { node, port, .. } if node.as_str() == "sw1" && port.as_str() == "p3")));
+        // Kept links keep their ids; the new one has an unused id.
+        for l in &old.links {
+            assert!(new.links.iter().any(|n| n.id == l.id && n.a == l.a));
+        }
+        let fresh = new
+            .links
+            .iter()
+            .find(|l| l.a.node.as_str() == "h2")
+            .unwrap();
+        assert!(!old.links.iter().any(|l| l.id == fresh.id), "{}", fresh.id);
+    }
+
+    #[test]
+    fn removing_a_link_deletes_only_it() {
+        let old = planned(&lab());
+        let mut topo = lab();
+        topo.links.remove(0); // r1:eth1 <-> r2:eth1
+        let mut new = planned(&topo);
+        let t = transition(&old, &mut new);
+        assert!(t.phases.is_empty(), "{:?}", t.phases);
+        assert_eq!(
+            t.teardown,
+            vec![Step::DeleteVeth {
+                a: old.links[0].a.clone()
+            }]
+        );
+        // Putting it back would recreate exactly that link.
+        let back: Vec<&Step> = t.restore.iter().flat_map(|p| &p.steps).collect();
+        assert!(
+            matches!(back.as_slice(), [Step::CreateVeth { .. }]),
+            "{back:?}"
+        );
+        // Ids of the links that stay do not move.
+        assert_eq!(new.links[0].id, old.links[1].id);
+    }
+
+    #[test]
+    fn a_changed_router_is_rebuilt_with_its_links() {
+        let old = planned(&lab());
+        let mut topo = lab();
+        topo.nodes
+            .get_mut(&NodeName::new("r2").unwrap())
+            .unwrap()
+            .exec = vec!["true".into()];
+        let mut new = planned(&topo);
+        let t = transition(&old, &mut new);
+        assert_eq!(t.rebuilt, vec![NodeName::new("r2").unwrap()]);
+        assert!(t
+            .teardown
+            .iter()
+            .any(|s| matches!(s, Step::DeleteNetns { node, .. } if node.as_str() == "r2")));
+        assert!(t
+            .teardown
+            .iter()
+            .any(|s| matches!(s, Step::StopFrr { node, .. } if node.as_str() == "r2")));
+        // The link to r1 goes with r2's namespace and comes back.
+        let s = steps(&t);
+        assert!(s
+            .iter()
+            .any(|s| matches!(s, Step::CreateVeth { a, .. } if a.node.as_str() == "r1")));
+        assert!(s
+            .iter()
+            .any(|s| matches!(s, Step::StartFrr { node, .. } if node.as_str() == "r2")));
+        assert!(!s
+            .iter()
+            .any(|s| matches!(s, Step::StartFrr { node, .. } if node.as_str() == "r1")));
+    }
+
+    #[test]
+    fn removing_a_node_with_an_emulated_link_stops_its_wire_first() {
+        let mut topo = lab();
+        topo.links[2].mode = Some(netloom_model::LinkMode::Emulated); // h1 <-> sw1
+        let old = planned(&topo);
+        topo.nodes.remove(&NodeName::new("h1").unwrap());
+        topo.links.remove(2);
+        let mut new = planned(&topo);
+        let t = transition(&old, &mut new);
+        assert_eq!(t.removed, vec![NodeName::new("h1").unwrap()]);
+        let pos = |f: &dyn Fn(&Step) -> bool| t.teardown.iter().position(f).unwrap();
+        let stop = pos(&|s| matches!(s, Step::StopWire { .. }));
+        let tap = pos(&|s| matches!(s, Step::DeleteTap { end } if end.node.as_str() == "sw1"));
+        let ns = pos(&|s| matches!(s, Step::DeleteNetns { node, .. } if node.as_str() == "h1"));
+        assert!(stop < tap && tap < ns, "{:?}", t.teardown);
+        // h1's own TAP goes with its namespace.
+        assert!(!t
+            .teardown
+            .iter()
+            .any(|s| matches!(s, Step::DeleteTap { end } if end.node.as_str() == "h1")));
+    }
+
+    #[test]
+    fn new_impairments_on_an_emulated_link_retune_it_in_place() {
+        let mut topo = lab();
+        topo.links[0].mode = Some(netloom_model::LinkMode::Emulated);
+        let old = planned(&topo);
+        topo.links[0].both.delay_ns = Some(5_000_000);
+        let mut new = planned(&topo);
+        let t = transition(&old, &mut new);
+        assert!(t.teardown.is_empty() && t.phases.is_empty(), "{t:?}");
+        assert_eq!(t.retune.len(), 1);
+        assert_eq!(t.retune[0].id, old.links[0].id);
+    }
+
+    #[test]
+    fn a_veth_link_that_becomes_emulated_is_rebuilt() {
+        let old = planned(&lab());
+        let mut topo = lab();
+        topo.links[0].both.delay_ns = Some(5_000_000);
+        let mut new = planned(&topo);
+        let t = transition(&old, &mut new);
+        assert_eq!(
+            t.teardown,
+            vec![Step::DeleteVeth {
+                a: old.links[0].a.clone()
+            }]
+        );
+        let s = steps(&t);
+        assert_eq!(
+            s.iter()
+                .filter(|s| matches!(s, Step::CreateTap { .. }))
+                .count(),
+            2
+        );
+        assert!(s.iter().any(|s| matches!(s, Step::StartWire { .. })));
+    }
+}
