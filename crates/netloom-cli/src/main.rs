@@ -4,7 +4,7 @@
 //! program's.
 
 mod client;
-mod enter;
+use netloom_linux::enter;
 mod generate;
 mod link;
 mod table;
@@ -141,6 +141,25 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Change a running lab to match its edited topology file: only what
+    /// differs is created, removed or retuned; the rest keeps running.
+    Apply {
+        #[arg(short = 't', long = "topo")]
+        topo: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Write a running lab (live changes included) as a topology file.
+    Export {
+        /// The lab (needed when several run).
+        #[arg(long)]
+        name: Option<String>,
+        /// File to write; standard output when absent.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Print a one-time link that opens the web page logged in.
+    Web,
     /// Print the JSON Schema of the topology file format.
     Schema,
     /// Print the version.
@@ -277,6 +296,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Config { name, topo, node } => config(name, topo.as_deref(), &node),
         Cmd::Plan { topo, format } => plan_cmd(&topo, format),
+        Cmd::Apply { topo, format } => apply(&topo, format),
+        Cmd::Export { name, output } => export(name, output.as_deref()),
+        Cmd::Web => {
+            let client = Client::connect_or_start()?;
+            let link: netloom_daemon::auth::LoginLink =
+                client.post("/api/v1/login-links", &serde_json::json!({}))?;
+            println!("{}", link.url);
+            eprintln!("(valid once, for 10 minutes)");
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Schema => {
             println!(
                 "{}",
@@ -605,6 +634,47 @@ fn plan_file(path: &Path) -> Result<netloom_plan::Plan> {
     let topo = load(path)?;
     let prefix = netloom_daemon::Config::from_env().prefix;
     netloom_plan::plan(&topo, &netloom_plan::PlanOptions { prefix }).map_err(|e| anyhow!("{e}"))
+}
+
+fn apply(path: &Path, format: Format) -> Result<ExitCode> {
+    let topo = load(path)?;
+    let client = Client::connect_or_start()?;
+    let lab = topo.name.to_string();
+    let applied: netloom_daemon::edit::Applied = client
+        .put(
+            &format!("/api/v1/labs/{lab}"),
+            &serde_json::json!({ "topology": topo }),
+        )
+        .with_context(|| format!("cannot apply {} to lab `{lab}`", path.display()))?;
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&applied)?),
+        Format::Table => {
+            if applied.changes.is_empty() {
+                println!("lab `{lab}` already matches {}", path.display());
+            } else {
+                for line in &applied.changes {
+                    println!("{line}");
+                }
+                println!("lab `{lab}` updated ({} changes)", applied.changes.len());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(name: Option<String>, output: Option<&Path>) -> Result<ExitCode> {
+    let client = Client::connect_or_start()?;
+    let lab = client.pick_lab(name.as_deref(), "a lab", |_| true)?.name;
+    let text = client.get_text(&format!("/api/v1/labs/{lab}/export"))?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("lab `{lab}` written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn config(lab: Option<String>, topo: Option<&Path>, node: &str) -> Result<ExitCode> {

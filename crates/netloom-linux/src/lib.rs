@@ -23,6 +23,7 @@
 //! planned one with `.` replaced by `+` ([`frr_pathspace`]); use it for
 //! `vtysh -N`.
 
+pub mod enter;
 mod error;
 mod frr;
 mod netlink;
@@ -43,7 +44,7 @@ pub use wires::{wire_props, DirCounters, Direction, WireCounters};
 
 use error::{io_err, netlink_err};
 use netlink::{Netlink, VethEnd};
-use netloom_plan::{parse_netns_name, Step};
+use netloom_plan::{parse_netns_name, Realisation, Step};
 use ns::NsHandle;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -109,7 +110,7 @@ impl Executor {
     /// daemon restart: their TAPs persisted without carrier).
     pub fn resume_wires(&self, plan: &Plan) -> Result<(), ExecError> {
         for link in &plan.links {
-            if let netloom_plan::Realisation::Emulated { a_to_b, b_to_a } = &link.realisation {
+            if let Realisation::Emulated { a_to_b, b_to_a } = &link.realisation {
                 self.wires
                     .start(&link.id, &link.a, &link.b, a_to_b, b_to_a, link.up)?;
             }
@@ -171,14 +172,77 @@ impl Executor {
         plan: &Plan,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<(), ApplyError> {
-        let phases = plan.phases();
+        ensure_neighbour_room(plan);
+        self.apply_phases(&plan.phases(), progress)
+    }
+
+    /// Turns a running lab into its new plan ([`netloom_plan::transition`]):
+    /// takes away what goes, brings up what comes, retunes emulated links
+    /// that stay. On failure what was brought up is undone and what was
+    /// taken away is put back, so the lab runs as before.
+    #[allow(clippy::result_large_err)]
+    pub fn apply_transition(
+        &self,
+        new: &Plan,
+        t: &netloom_plan::Transition,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<(), ApplyError> {
+        ensure_neighbour_room(new);
+        let restore = |mut err: ApplyError| -> ApplyError {
+            if let Err(e) = self.apply_phases(&t.restore, &|_| {}) {
+                err.rollback.get_or_insert(Box::new(e.source));
+            }
+            err
+        };
+        if let Err(source) = self.teardown(&t.teardown) {
+            let step = t.teardown.first();
+            let err = ApplyError {
+                phase: "teardown".to_string(),
+                step: step.map(Step::describe).unwrap_or_default(),
+                node: step.map(|s| s.node().to_string()).unwrap_or_default(),
+                source,
+                rollback: None,
+            };
+            return Err(restore(err));
+        }
+        self.apply_phases(&t.phases, progress).map_err(restore)?;
+        for l in &t.retune {
+            if let Realisation::Emulated { a_to_b, b_to_a } = &l.realisation {
+                let retuned = self.set_wire_up(&l.id, l.up).and_then(|()| {
+                    self.set_wire_props(&l.id, Direction::AtoB, a_to_b, l.up && !a_to_b.down)?;
+                    self.set_wire_props(&l.id, Direction::BtoA, b_to_a, l.up && !b_to_a.down)
+                });
+                if let Err(source) = retuned {
+                    return Err(ApplyError {
+                        phase: "retune".to_string(),
+                        step: format!(
+                            "retune link {}:{} <-> {}:{}",
+                            l.a.node, l.a.iface, l.b.node, l.b.iface
+                        ),
+                        node: l.a.node.to_string(),
+                        source,
+                        rollback: None,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies phases in order (steps of a phase in parallel); on failure
+    /// undoes what was applied, in reverse.
+    #[allow(clippy::result_large_err)]
+    pub fn apply_phases(
+        &self,
+        phases: &[netloom_plan::Phase],
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<(), ApplyError> {
         let total: usize = phases.iter().map(|p| p.steps.len()).sum();
         let done = AtomicUsize::new(0);
         let applied: Mutex<Vec<Step>> = Mutex::new(Vec::new());
         let failures: Mutex<Failures> = Mutex::new(Vec::new());
         let ctx = Ctx::default();
 
-        ensure_neighbour_room(plan);
         if let Err(e) = ns::prepare_run_dir() {
             if let Some(step) = phases.first().and_then(|p| p.steps.first()) {
                 return Err(ApplyError {
@@ -191,7 +255,7 @@ impl Executor {
             }
         }
 
-        for phase in &phases {
+        for phase in phases {
             let phase_started = std::time::Instant::now();
             let workers = match phase.name.as_str() {
                 "routers" | "exec" => self.process_workers,
@@ -352,6 +416,7 @@ impl Executor {
                     !namespaces.contains(netns)
                 }
                 Step::DeleteVeth { a } => !namespaces.contains(&a.netns),
+                Step::DeleteTap { end } => !namespaces.contains(&end.netns),
                 Step::DeleteMacvlan { netns, .. } => !namespaces.contains(netns),
                 _ => false,
             })
@@ -541,9 +606,10 @@ impl Executor {
             Step::DeleteVeth { a } => match ctx.get(&a.netns) {
                 Err(ExecError::NetnsMissing(_)) => Ok(()),
                 Err(e) => Err(e),
-                Ok(h) => lock(&h.netlink)
-                    .delete_link(a.iface.as_str())
-                    .map_err(netlink_err(format!("delete link {}", a.iface))),
+                Ok(h) => match lock(&h.netlink).delete_link(a.iface.as_str()) {
+                    Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
+                    other => other.map_err(netlink_err(format!("delete link {}", a.iface))),
+                },
             },
             Step::DetachPort { netns, port, .. } => match ctx.get(netns) {
                 Err(ExecError::NetnsMissing(_)) => Ok(()),
