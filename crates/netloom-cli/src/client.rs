@@ -152,6 +152,28 @@ impl Client {
         )
     }
 
+    pub fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        Self::decode(
+            self.agent
+                .put(&self.url(path))
+                .set("Authorization", &self.auth())
+                .send_json(body),
+        )
+    }
+
+    /// A text answer (not JSON), e.g. an exported topology file.
+    pub fn get_text(&self, path: &str) -> Result<String> {
+        let resp = self
+            .agent
+            .get(&self.url(path))
+            .set("Authorization", &self.auth())
+            .call();
+        match resp {
+            Ok(r) => r.into_string().context("cannot read the daemon's answer"),
+            Err(e) => Self::decode::<serde_json::Value>(Err(e)).map(|_| String::new()),
+        }
+    }
+
     pub fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         Self::decode(
             self.agent

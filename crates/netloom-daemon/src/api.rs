@@ -2,11 +2,16 @@
 //! `Host` header must name this daemon (no DNS rebinding). Errors are JSON
 //! `{"code": ..., "message": ...}` with a stable code.
 
+use crate::auth::{self, Auth};
+use crate::edit::{AddLink, AddNode, Applied};
+use crate::service::NodeView;
 use crate::service::{DeployProgress, LabView, Service, ServiceError};
+use crate::{openapi, ws};
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,9 +24,19 @@ use std::time::Duration;
 /// Shared state of the HTTP layer.
 pub struct ApiState {
     pub service: Arc<Service>,
-    pub token: String,
+    pub auth: Auth,
     /// The bound address; `Host` must match it (or `localhost`).
     pub addr: SocketAddr,
+}
+
+impl ApiState {
+    pub fn new(service: Arc<Service>, token: String, addr: SocketAddr) -> ApiState {
+        ApiState {
+            service,
+            auth: Auth::new(token),
+            addr,
+        }
+    }
 }
 
 /// A JSON error body.
@@ -56,7 +71,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::AlreadyDeployed(_)
             | ServiceError::Busy(_)
             | ServiceError::Leftovers(_) => StatusCode::CONFLICT,
-            ServiceError::Invalid(_) | ServiceError::BadLink(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Invalid(_) | ServiceError::BadLink(_) | ServiceError::BadEdit(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.code(), e.chain())
@@ -71,74 +88,52 @@ impl IntoResponse for ApiError {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// Builds the router.
+/// Builds the router: the API (token or session), the login route and
+/// the web page (no token: it carries no lab data), all behind the `Host`
+/// check.
 pub fn router(state: Arc<ApiState>) -> Router {
-    Router::new()
+    use axum::routing::{delete, patch};
+    let api = Router::new()
         .route("/api/v1/version", get(version))
+        .route("/api/v1/login-links", post(auth::login_link))
+        .route("/api/v1/logout", post(auth::logout))
         .route("/api/v1/labs", get(list_labs).post(deploy))
-        .route("/api/v1/labs/{lab}", get(inspect).delete(destroy))
+        .route(
+            "/api/v1/labs/{lab}",
+            get(inspect).delete(destroy).put(apply_lab),
+        )
+        .route("/api/v1/labs/{lab}/export", get(export))
+        .route("/api/v1/labs/{lab}/nodes", post(add_node))
+        .route(
+            "/api/v1/labs/{lab}/nodes/{node}",
+            delete(remove_node).patch(move_node),
+        )
         .route("/api/v1/labs/{lab}/nodes/{node}/exec", post(exec))
         .route("/api/v1/labs/{lab}/nodes/{node}/config", get(node_config))
+        .route("/api/v1/labs/{lab}/nodes/{node}/console", get(ws::console))
         .route("/api/v1/labs/{lab}/plan", get(lab_plan))
+        .route("/api/v1/labs/{lab}/links", post(add_link))
         .route(
             "/api/v1/labs/{lab}/links/{endpoint}",
-            axum::routing::patch(change_link),
+            patch(change_link).delete(remove_link),
         )
         .route("/api/v1/cleanup", post(cleanup))
         .route("/api/v1/events", get(events))
-        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .route("/api/v1/events/ws", get(ws::events))
+        .route("/api/openapi.json", get(openapi::document))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::api_guard,
+        ));
+    Router::new()
+        .merge(api)
+        .route("/login", get(auth::login))
+        .merge(crate::web::routes())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::host_guard,
+        ))
         .with_state(state)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn host_allowed(headers: &HeaderMap, addr: SocketAddr) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        // HTTP/1.0 clients may omit Host; the token still protects.
-        return true;
-    };
-    let port = addr.port();
-    let allowed = [
-        format!("127.0.0.1:{port}"),
-        format!("localhost:{port}"),
-        format!("[::1]:{port}"),
-        addr.to_string(),
-    ];
-    allowed.iter().any(|a| a.eq_ignore_ascii_case(host))
-}
-
-async fn guard(State(state): State<Arc<ApiState>>, req: Request, next: Next) -> Response {
-    if !host_allowed(req.headers(), state.addr) {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "bad_host",
-            "the Host header does not name this daemon",
-        )
-        .into_response();
-    }
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "));
-    match presented {
-        Some(t) if constant_time_eq(t.trim().as_bytes(), state.token.as_bytes()) => {
-            next.run(req).await
-        }
-        Some(_) => ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the token is wrong")
-            .into_response(),
-        None => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "no_token",
-            "missing `Authorization: Bearer <token>`",
-        )
-        .into_response(),
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -193,10 +188,40 @@ async fn destroy(
     Ok(Json(Destroyed { lab }))
 }
 
-/// Body of `POST /api/v1/labs`.
+/// Body of `POST /api/v1/labs` and `PUT /api/v1/labs/{lab}`: a topology
+/// file's text (`yaml`, netloom or containerlab format, checked like a
+/// file: errors name line and column) or an already parsed `topology`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeployRequest {
-    pub topology: Topology,
+    #[serde(default)]
+    pub topology: Option<Topology>,
+    #[serde(default)]
+    pub yaml: Option<String>,
+}
+
+impl DeployRequest {
+    /// The topology it carries, checked.
+    pub fn into_topology(self) -> Result<Topology, ApiError> {
+        match (self.topology, self.yaml) {
+            (Some(t), None) => Ok(t),
+            (None, Some(text)) => {
+                netloom_spec::load_str(&text, "request.yaml", std::path::Path::new("/"))
+                    .map(|l| l.topology)
+                    .map_err(|d| {
+                        ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "invalid_topology",
+                            d.to_string(),
+                        )
+                    })
+            }
+            _ => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "give exactly one of `yaml` (a topology file's text) or `topology`",
+            )),
+        }
+    }
 }
 
 /// One line of the NDJSON stream `POST /api/v1/labs` answers with.
@@ -214,8 +239,11 @@ async fn deploy(
     State(state): State<Arc<ApiState>>,
     body: Result<Json<DeployRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let req = match body {
-        Ok(Json(r)) => r,
+    let topology = match body {
+        Ok(Json(r)) => match r.into_topology() {
+            Ok(t) => t,
+            Err(e) => return e.into_response(),
+        },
         Err(e) => {
             return ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())
                 .into_response()
@@ -225,7 +253,7 @@ async fn deploy(
     let service = state.service.clone();
     tokio::task::spawn_blocking(move || {
         let progress_tx = tx.clone();
-        let result = service.deploy(&req.topology, &move |p| {
+        let result = service.deploy(&topology, &move |p| {
             let _ = progress_tx.send(DeployEvent::Progress(p));
         });
         let last = match result {
@@ -250,6 +278,107 @@ async fn deploy(
         .header(header::CONTENT_TYPE, "application/x-ndjson")
         .body(Body::from_stream(lines))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(b)| b)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))
+}
+
+/// Applies a changed topology to a running lab: `PUT /api/v1/labs/{lab}`
+/// with a [`DeployRequest`]. Only what differs is touched.
+async fn apply_lab(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+    body: Result<Json<DeployRequest>, JsonRejection>,
+) -> ApiResult<Applied> {
+    let topology = json_body(body)?.into_topology()?;
+    if topology.name.as_str() != lab {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_change",
+            format!("the topology names lab `{}`, not `{lab}`", topology.name),
+        ));
+    }
+    let service = state.service.clone();
+    Ok(Json(
+        blocking(move || service.apply_topology(&topology, &|_| {})).await?,
+    ))
+}
+
+async fn add_node(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+    body: Result<Json<AddNode>, JsonRejection>,
+) -> Result<(StatusCode, Json<NodeView>), ApiError> {
+    let req = json_body(body)?;
+    let service = state.service.clone();
+    let node = blocking(move || service.add_node(&lab, &req)).await?;
+    Ok((StatusCode::CREATED, Json(node)))
+}
+
+async fn remove_node(
+    State(state): State<Arc<ApiState>>,
+    Path((lab, node)): Path<(String, String)>,
+) -> ApiResult<Applied> {
+    let service = state.service.clone();
+    Ok(Json(
+        blocking(move || service.remove_node(&lab, &node)).await?,
+    ))
+}
+
+/// Body of `PATCH /api/v1/labs/{lab}/nodes/{node}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodePatch {
+    /// The node's place on the canvas; `null` forgets it.
+    pub position: Option<netloom_model::Position>,
+}
+
+async fn move_node(
+    State(state): State<Arc<ApiState>>,
+    Path((lab, node)): Path<(String, String)>,
+    body: Result<Json<NodePatch>, JsonRejection>,
+) -> ApiResult<NodeView> {
+    let patch = json_body(body)?;
+    let service = state.service.clone();
+    Ok(Json(
+        blocking(move || service.move_node(&lab, &node, patch.position)).await?,
+    ))
+}
+
+async fn add_link(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+    body: Result<Json<AddLink>, JsonRejection>,
+) -> Result<(StatusCode, Json<crate::service::LinkView>), ApiError> {
+    let req = json_body(body)?;
+    let service = state.service.clone();
+    let link = blocking(move || service.add_link(&lab, &req)).await?;
+    Ok((StatusCode::CREATED, Json(link)))
+}
+
+async fn remove_link(
+    State(state): State<Arc<ApiState>>,
+    Path((lab, endpoint)): Path<(String, String)>,
+) -> ApiResult<Applied> {
+    let service = state.service.clone();
+    Ok(Json(
+        blocking(move || service.remove_link(&lab, &endpoint)).await?,
+    ))
+}
+
+/// The running lab as a topology file (live changes included).
+async fn export(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+) -> Result<Response, ApiError> {
+    let service = state.service.clone();
+    let topo = blocking(move || service.topology_of(&lab)).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+        netloom_spec::to_yaml(&topo),
+    )
+        .into_response())
 }
 
 /// Changes a running link: `PATCH /api/v1/labs/{lab}/links/{node:iface}`

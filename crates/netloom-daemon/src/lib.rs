@@ -12,10 +12,14 @@
 //!   until SIGTERM/SIGINT.
 
 pub mod api;
+pub mod auth;
 pub mod config;
+pub mod edit;
+pub mod openapi;
 pub mod service;
 pub mod store;
 pub mod web;
+pub mod ws;
 
 pub use config::{Config, DaemonInfo};
 
@@ -135,11 +139,13 @@ pub async fn serve(cfg: Config) -> Result<(), DaemonError> {
     .map_err(home_err(&cfg.home))?;
     tracing::info!(%addr, home = %cfg.home.display(), "netloom daemon listening");
 
-    let state = Arc::new(api::ApiState {
-        service,
-        token,
-        addr,
-    });
+    let state = Arc::new(api::ApiState::new(service, token, addr));
+    // The web page, logged in: valid once, for 10 minutes (`netloom web`
+    // prints a new one).
+    println!(
+        "netloom: web page at {} (one-time login link; `netloom web` prints a new one)",
+        auth::login_url(&state.auth, addr)
+    );
     let app = api::router(state);
     // Streamed deploy progress is many small writes: without TCP_NODELAY
     // each one can wait 40 ms for a delayed ACK.

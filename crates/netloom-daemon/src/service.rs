@@ -41,6 +41,14 @@ pub enum ServiceError {
         #[source]
         source: netloom_linux::ExecError,
     },
+    #[error("change of lab `{lab}` failed; it runs as before")]
+    Update {
+        lab: String,
+        #[source]
+        source: Box<netloom_linux::ApplyError>,
+    },
+    #[error("{0}")]
+    BadEdit(String),
     #[error("cleanup failed")]
     Cleanup(#[source] netloom_linux::ExecError),
     #[error("state store failed")]
@@ -61,6 +69,8 @@ impl ServiceError {
             ServiceError::Deploy { .. } => "deploy_failed",
             ServiceError::Destroy { .. } => "destroy_failed",
             ServiceError::Cleanup(_) => "cleanup_failed",
+            ServiceError::Update { .. } => "change_failed",
+            ServiceError::BadEdit(_) => "bad_change",
             ServiceError::Store(_) => "store_failed",
         }
     }
@@ -106,6 +116,12 @@ pub struct NodeView {
     /// Routers: FRR daemons and whether each is alive.
     pub daemons: Vec<DaemonView>,
     pub labels: std::collections::BTreeMap<String, String>,
+    /// Where the node sits on the web page's canvas.
+    #[serde(default)]
+    pub position: Option<netloom_model::Position>,
+    /// The site (`sites:` key) it stands in.
+    #[serde(default)]
+    pub site: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,14 +188,14 @@ pub struct CleanupView {
 
 /// The daemon's operations.
 pub struct Service {
-    prefix: String,
-    store: Store,
-    exec: Executor,
+    pub(crate) prefix: String,
+    pub(crate) store: Store,
+    pub(crate) exec: Executor,
     busy: Mutex<HashSet<String>>,
 }
 
 /// Marks a lab busy for the lifetime of the guard.
-struct BusyGuard<'a> {
+pub(crate) struct BusyGuard<'a> {
     set: &'a Mutex<HashSet<String>>,
     lab: String,
 }
@@ -211,7 +227,7 @@ impl Service {
         &self.store
     }
 
-    fn claim(&self, lab: &str) -> Result<BusyGuard<'_>, ServiceError> {
+    pub(crate) fn claim(&self, lab: &str) -> Result<BusyGuard<'_>, ServiceError> {
         let mut set = self.busy.lock().unwrap_or_else(|e| e.into_inner());
         if !set.insert(lab.to_string()) {
             return Err(ServiceError::Busy(lab.to_string()));
@@ -410,6 +426,15 @@ impl Service {
             .plan)
     }
 
+    /// The topology a lab runs (live changes included).
+    pub fn topology_of(&self, lab: &str) -> Result<Topology, ServiceError> {
+        Ok(self
+            .store
+            .get_lab(lab)?
+            .ok_or_else(|| ServiceError::NotFound(lab.to_string()))?
+            .topology)
+    }
+
     pub fn inspect(&self, lab: &str) -> Result<LabView, ServiceError> {
         let record = self
             .store
@@ -454,7 +479,7 @@ impl Service {
         Ok(adopted)
     }
 
-    fn link_view(&self, l: &netloom_plan::LinkPlan) -> LinkView {
+    pub(crate) fn link_view(&self, l: &netloom_plan::LinkPlan) -> LinkView {
         let (a_to_b, b_to_a) = match &l.realisation {
             Realisation::Emulated { a_to_b, b_to_a } => {
                 (Some(a_to_b.clone()), Some(b_to_a.clone()))
@@ -573,7 +598,10 @@ impl Service {
             }
         }
         let view = self.link_view(&record.plan.links[index]);
-        self.store.update_plan(lab, &record.plan)?;
+        // The topology says it too, so that an export or a later live
+        // change of the lab keeps it.
+        crate::edit::record_link_change(&mut record.topology, node, iface, change);
+        self.store.update_lab(&record.topology, &record.plan)?;
         self.store.add_event(
             lab,
             Some(node),
@@ -586,7 +614,7 @@ impl Service {
         Ok(view)
     }
 
-    fn view(&self, record: &LabRecord) -> LabView {
+    pub(crate) fn view(&self, record: &LabRecord) -> LabView {
         let observed = self.exec.observe(&record.plan);
         let nodes = record
             .plan
@@ -646,6 +674,8 @@ impl Service {
                     interfaces,
                     daemons,
                     labels: node.map(|n| n.labels.clone()).unwrap_or_default(),
+                    position: node.and_then(|n| n.position),
+                    site: node.and_then(|n| n.site.clone()),
                 }
             })
             .collect();

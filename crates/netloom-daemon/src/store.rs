@@ -99,6 +99,8 @@ const SCHEMA: &[&str] = &[
 /// are few and small.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Every event recorded, as it is recorded (the API's event stream).
+    feed: tokio::sync::broadcast::Sender<Event>,
 }
 
 fn now_ms() -> i64 {
@@ -131,6 +133,7 @@ impl Store {
         }
         Ok(Store {
             conn: Mutex::new(conn),
+            feed: tokio::sync::broadcast::channel(1024).0,
         })
     }
 
@@ -179,6 +182,24 @@ impl Store {
         self.conn().execute(
             "UPDATE labs SET plan = ?2, updated_at = ?3 WHERE name = ?1",
             params![lab, json, now_ms() / 1000],
+        )?;
+        Ok(())
+    }
+
+    /// Replaces a running lab's topology and plan (a live change).
+    pub fn update_lab(&self, topology: &Topology, plan: &Plan) -> Result<(), StoreError> {
+        let lab = plan.lab.to_string();
+        let json = |v: serde_json::Result<String>| {
+            v.map_err(|source| StoreError::Json {
+                lab: lab.clone(),
+                source,
+            })
+        };
+        let topo = json(serde_json::to_string(topology))?;
+        let plan_json = json(serde_json::to_string(plan))?;
+        self.conn().execute(
+            "UPDATE labs SET topology = ?2, plan = ?3, updated_at = ?4 WHERE name = ?1",
+            params![lab, topo, plan_json, now_ms() / 1000],
         )?;
         Ok(())
     }
@@ -252,14 +273,24 @@ impl Store {
             "INSERT INTO events (ts_ms, lab, node, kind, message) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![ts_ms, lab, node, kind, message],
         )?;
-        Ok(Event {
+        let event = Event {
             id: conn.last_insert_rowid(),
             ts_ms,
             lab: lab.to_string(),
             node: node.map(str::to_string),
             kind: kind.to_string(),
             message: message.to_string(),
-        })
+        };
+        drop(conn);
+        // Nobody listening is fine.
+        let _ = self.feed.send(event.clone());
+        Ok(event)
+    }
+
+    /// Events as they are recorded from now on. A subscriber that falls
+    /// more than 1024 events behind is told how many it missed.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.feed.subscribe()
     }
 
     /// Events after `after_id`, oldest first, optionally for one lab.

@@ -19,11 +19,11 @@ fn app(prefix: &str) -> axum::Router {
         Store::in_memory().unwrap(),
         netloom_linux::Executor::new(),
     );
-    router(Arc::new(ApiState {
-        service: Arc::new(service),
-        token: TOKEN.to_string(),
-        addr: "127.0.0.1:7447".parse().unwrap(),
-    }))
+    router(Arc::new(ApiState::new(
+        Arc::new(service),
+        TOKEN.to_string(),
+        "127.0.0.1:7447".parse().unwrap(),
+    )))
 }
 
 fn req(method: &str, uri: &str) -> axum::http::request::Builder {
@@ -58,6 +58,20 @@ async fn every_route_needs_the_token() {
         ("POST", "/api/v1/labs/x/nodes/y/exec"),
         ("POST", "/api/v1/cleanup"),
         ("GET", "/api/v1/events"),
+        ("GET", "/api/v1/events/ws"),
+        ("PUT", "/api/v1/labs/x"),
+        ("GET", "/api/v1/labs/x/export"),
+        ("GET", "/api/v1/labs/x/plan"),
+        ("POST", "/api/v1/labs/x/nodes"),
+        ("PATCH", "/api/v1/labs/x/nodes/y"),
+        ("DELETE", "/api/v1/labs/x/nodes/y"),
+        ("GET", "/api/v1/labs/x/nodes/y/config"),
+        ("GET", "/api/v1/labs/x/nodes/y/console"),
+        ("POST", "/api/v1/labs/x/links"),
+        ("PATCH", "/api/v1/labs/x/links/y:eth1"),
+        ("DELETE", "/api/v1/labs/x/links/y:eth1"),
+        ("POST", "/api/v1/login-links"),
+        ("GET", "/api/openapi.json"),
     ] {
         let (status, json, _) = call(&app, req(method, uri).body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}");
@@ -247,4 +261,262 @@ async fn deploy_exec_inspect_destroy_round_trip() {
     assert_eq!(status, StatusCode::OK);
     assert!(json["removed"].as_array().unwrap().is_empty(), "{json}");
     netloom_testkit::assert_no_leftovers(prefix.as_str());
+}
+
+fn cookie_of(resp: &axum::http::Response<Body>) -> String {
+    let set = resp
+        .headers()
+        .get("set-cookie")
+        .expect("a cookie is set")
+        .to_str()
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    set.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_login_link_gives_a_session_once_and_foreign_pages_are_refused() {
+    let app = app("nltapi");
+    let (status, json, _) = call(
+        &app,
+        authed("POST", "/api/v1/login-links")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let url = json["url"].as_str().unwrap().to_string();
+    let path = url.strip_prefix("http://127.0.0.1:7447").expect(&url);
+    assert!(path.starts_with("/login?t="), "{url}");
+    let resp = app
+        .clone()
+        .oneshot(req("GET", path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let cookie = cookie_of(&resp);
+    // The session opens the API ...
+    let (status, _, _) = call(
+        &app,
+        req("GET", "/api/v1/labs")
+            .header("cookie", &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // ... but not from another web page.
+    let (status, json, _) = call(
+        &app,
+        req("GET", "/api/v1/labs")
+            .header("cookie", &cookie)
+            .header("origin", "http://evil.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(json["code"], "bad_origin");
+    // The same link a second time: refused.
+    let (status, _, text) = call(&app, req("GET", path).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(text.contains("already used"), "{text}");
+    // A made-up session: refused.
+    let (status, json, _) = call(
+        &app,
+        req("GET", "/api/v1/labs")
+            .header("cookie", "netloom_session=123")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(json["code"], "bad_session");
+    // Logging out ends the session.
+    let (status, _, _) = call(
+        &app,
+        req("POST", "/api/v1/logout")
+            .header("cookie", &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = call(
+        &app,
+        req("GET", "/api/v1/labs")
+            .header("cookie", &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_page_needs_no_token_but_the_right_host() {
+    let app = app("nltapi");
+    let (status, _, text) = call(&app, req("GET", "/").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("netloom"), "{text}");
+    let r = Request::builder()
+        .uri("/")
+        .header("host", "evil.example")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, _) = call(&app, r).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_openapi_document_names_every_route() {
+    let app = app("nltapi");
+    let (status, json, _) = call(
+        &app,
+        authed("GET", "/api/openapi.json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["openapi"], "3.1.0");
+    let paths = json["paths"].as_object().unwrap();
+    for (method, path) in [
+        ("get", "/api/v1/labs"),
+        ("post", "/api/v1/labs"),
+        ("put", "/api/v1/labs/{lab}"),
+        ("get", "/api/v1/labs/{lab}/export"),
+        ("post", "/api/v1/labs/{lab}/nodes"),
+        ("delete", "/api/v1/labs/{lab}/nodes/{node}"),
+        ("patch", "/api/v1/labs/{lab}/nodes/{node}"),
+        ("get", "/api/v1/labs/{lab}/nodes/{node}/console"),
+        ("post", "/api/v1/labs/{lab}/links"),
+        ("patch", "/api/v1/labs/{lab}/links/{endpoint}"),
+        ("delete", "/api/v1/labs/{lab}/links/{endpoint}"),
+        ("get", "/api/v1/events/ws"),
+        ("post", "/api/v1/login-links"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path} missing");
+    }
+    // Every path in it is routed: an unauthenticated call gets 401, not 404.
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            let uri = path
+                .replace("{lab}", "x")
+                .replace("{node}", "y")
+                .replace("{endpoint}", "y:eth1");
+            let (status, _, _) = call(
+                &app,
+                req(&method.to_uppercase(), &uri)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn edits_of_an_unknown_lab_and_bad_bodies_are_refused() {
+    let app = app("nltapi");
+    for (method, uri, body, want, code) in [
+        (
+            "POST",
+            "/api/v1/labs/nope/nodes",
+            r#"{"kind":"router"}"#,
+            404,
+            "lab_not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/nodes",
+            r#"{"kind":"toaster"}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/links",
+            r#"{"a":{"node":"r1"}}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "DELETE",
+            "/api/v1/labs/nope/links/r1:eth1",
+            "",
+            404,
+            "lab_not_found",
+        ),
+        (
+            "DELETE",
+            "/api/v1/labs/nope/nodes/r1",
+            "",
+            404,
+            "lab_not_found",
+        ),
+        (
+            "PATCH",
+            "/api/v1/labs/nope/nodes/r1",
+            r#"{"position":{"x":"left"}}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "PUT",
+            "/api/v1/labs/nope",
+            r#"{"yaml":"name: other\ntopology:\n  nodes: {}\n"}"#,
+            422,
+            "bad_change",
+        ),
+        (
+            "PUT",
+            "/api/v1/labs/nope",
+            r#"{"yaml":"name: nope\ntopology:\n  nodez: {}\n"}"#,
+            422,
+            "invalid_topology",
+        ),
+        (
+            "POST",
+            "/api/v1/labs",
+            r#"{"yaml":"x", "topology": null}"#,
+            422,
+            "invalid_topology",
+        ),
+        ("POST", "/api/v1/labs", r#"{}"#, 400, "bad_request"),
+        ("GET", "/api/v1/labs/nope/export", "", 404, "lab_not_found"),
+    ] {
+        let (status, json, text) = call(
+            &app,
+            authed(method, uri)
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status.as_u16(), want, "{method} {uri} {body}: {text}");
+        assert_eq!(json["code"], code, "{method} {uri} {body}: {text}");
+    }
+    // A bad topology file names the line and column.
+    let (_, json, _) = call(
+        &app,
+        authed("PUT", "/api/v1/labs/nope")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                r#"{"yaml":"name: nope\ntopology:\n  nodez: {}\n"}"#,
+            ))
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        json["message"]
+            .as_str()
+            .unwrap()
+            .contains("request.yaml:3:3"),
+        "{json}"
+    );
 }
