@@ -1,0 +1,303 @@
+// The browser tests. Each gets the browser context and a ctx to register
+// pages (screenshotted on failure) and cleanups (run even on failure).
+import { join } from "node:path";
+import { bigLab } from "./biglab.mjs";
+import { api, base, cli, deployYaml, labName, loggedInPage, repo, shot, until } from "./browser.mjs";
+
+/** Drags with real mouse events, in small steps like a hand would. */
+async function drag(page, from, to) {
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  const steps = 12;
+  for (let i = 1; i <= steps; i++)
+    await page.mouse.move(from.x + ((to.x - from.x) * i) / steps, from.y + ((to.y - from.y) * i) / steps);
+  await page.mouse.up();
+}
+
+function centre(box) {
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+const lab = (page) => page.evaluate(() => window.netloom.app.lab);
+
+async function nodePos(page, name) {
+  return until(`${name} on the canvas`, () => page.evaluate((n) => window.netloom.nodePosition(n), name));
+}
+
+/** Types a command line into a node's console tab. */
+async function typeIn(page, node, line) {
+  await page.locator(`.dock-tab[data-node="${node}"]`).click();
+  await page.locator(`.dock-pane[data-node="${node}"] .xterm`).click();
+  await page.keyboard.type(line);
+  await page.keyboard.press("Enter");
+}
+
+const consoleText = (page, node) => page.evaluate((n) => window.netloom.consoleText(n), node);
+
+/** The average RTT of the last `ping` summary in a console, after `count` of them appeared. */
+async function pingAverage(page, node, count) {
+  return until(
+    `ping summary #${count} in ${node}'s console`,
+    async () => {
+      const text = await consoleText(page, node);
+      const all = [...text.matchAll(/rtt min\/avg\/max\/mdev = ([\d.]+)\/([\d.]+)\/([\d.]+)/g)];
+      return all.length >= count ? parseFloat(all[count - 1][2]) : null;
+    },
+    30000,
+  );
+}
+
+async function destroyLater(ctx, name) {
+  ctx.cleanups.push(() => api("DELETE", `/api/v1/labs/${name}`).catch(() => {}));
+}
+
+export const tests = [
+  {
+    name: "static-files",
+    async run() {
+      const index = await fetch(`${base}/`);
+      if (index.status !== 200) throw new Error(`GET / answered ${index.status}`);
+      if (!/^text\/html/.test(index.headers.get("content-type") ?? "")) throw new Error("index.html is not text/html");
+      if (index.headers.get("cache-control") !== "no-cache") throw new Error("index.html may be cached");
+      const html = await index.text();
+      const js = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+      if (!js) throw new Error("index.html names no script (is web/dist built?)");
+      const asset = await fetch(base + js);
+      if (asset.status !== 200 || !/javascript/.test(asset.headers.get("content-type") ?? ""))
+        throw new Error(`${js}: ${asset.status} ${asset.headers.get("content-type")}`);
+      if (!/max-age=31536000/.test(asset.headers.get("cache-control") ?? "")) throw new Error("hashed assets are not cached long");
+      const noAuth = await fetch(`${base}/api/v1/labs`);
+      if (noAuth.status !== 401) throw new Error(`the API without credentials answered ${noAuth.status}`);
+    },
+  },
+
+  {
+    name: "login-required",
+    async run(context, ctx) {
+      const page = await context.newPage();
+      ctx.pages.push(page);
+      await page.goto(`${base}/`);
+      await page.locator("#login").waitFor({ state: "visible" });
+      const text = await page.locator("#login").innerText();
+      if (!text.includes("netloom serve")) throw new Error(`the login screen says: ${text}`);
+      await shot(page, "login-required");
+    },
+  },
+
+  {
+    name: "draw-a-lab",
+    async run(context, ctx) {
+      const page = await loggedInPage(context);
+      ctx.pages.push(page);
+      const name = labName("draw");
+      await destroyLater(ctx, name);
+
+      // New lab.
+      await page.locator("#new-lab").click();
+      await page.locator("#f-name").fill(name);
+      await page.locator("dialog button[type=submit]").click();
+      await page.waitForFunction((n) => window.netloom.app.lab?.name === n, name, { timeout: 30000 });
+      await page.locator("#canvas-hint").waitFor({ state: "visible" });
+      await shot(page, "draw-1-empty-lab");
+
+      // Drag a router and a host from the palette onto the canvas.
+      const canvas = await page.locator("#canvas").boundingBox();
+      const routerAt = { x: canvas.x + canvas.width * 0.35, y: canvas.y + canvas.height * 0.4 };
+      const hostAt = { x: canvas.x + canvas.width * 0.65, y: canvas.y + canvas.height * 0.4 };
+      await drag(page, centre(await page.locator(".device-router").boundingBox()), routerAt);
+      await until("the router", async () => (await lab(page)).nodes.some((n) => n.kind === "router" && n.status === "running"), 30000);
+      await drag(page, centre(await page.locator(".device-host").boundingBox()), hostAt);
+      await until("the host", async () => (await lab(page)).nodes.some((n) => n.kind === "host" && n.status === "running"), 30000);
+      let view = await lab(page);
+      const router = view.nodes.find((n) => n.kind === "router").name;
+      const host = view.nodes.find((n) => n.kind === "host").name;
+      // Dropped where the mouse let go, and saved there.
+      const rp = await nodePos(page, router);
+      if (Math.hypot(rp.x - routerAt.x, rp.y - routerAt.y) > 3) throw new Error(`the router is drawn at ${JSON.stringify(rp)}, dropped at ${JSON.stringify(routerAt)}`);
+      const saved = (await api("GET", `/api/v1/labs/${name}`)).nodes.find((n) => n.name === router);
+      if (!saved.position) throw new Error("the router's position was not saved");
+
+      // Drag the host a bit further: the new position is saved.
+      const hp = await nodePos(page, host);
+      await drag(page, hp, { x: hp.x + 40, y: hp.y + 60 });
+      await until("the host's new position saved", async () => {
+        const n = (await api("GET", `/api/v1/labs/${name}`)).nodes.find((x) => x.name === host);
+        return n.position && (await page.evaluate(() => true)) && Math.abs(n.position.y - saved.position.y) > 30;
+      });
+
+      // Link them with the link tool: click the router, then the host.
+      await page.locator('[data-tool="link"]').click();
+      await page.mouse.click((await nodePos(page, router)).x, (await nodePos(page, router)).y);
+      await page.locator("#mode-banner", { hasText: `Link from ${router}` }).waitFor();
+      const hp2 = await nodePos(page, host);
+      await page.mouse.click(hp2.x, hp2.y);
+      await page.locator("dialog #f-a").waitFor();
+      const proposed = [await page.locator("dialog #f-a").inputValue(), await page.locator("dialog #f-b").inputValue()];
+      await shot(page, "draw-2-link-dialog");
+      await page.locator("dialog button[type=submit]").click();
+      const link = await until("the link", async () => (await lab(page)).links[0], 30000);
+      if (link.a !== `${router}:${proposed[0]}` || link.b !== `${host}:${proposed[1]}`)
+        throw new Error(`the dialog proposed ${proposed}, the daemon made ${link.a} ${link.b}`);
+      if (link.mode !== "emulated") throw new Error(`a link drawn in the page is ${link.mode}`);
+      const rIf = link.a.split(":")[1];
+      const hIf = link.b.split(":")[1];
+
+      // The router's console: FRR answers.
+      await page.locator('[data-tool="select"]').click();
+      const rp2 = await nodePos(page, router);
+      await page.mouse.click(rp2.x, rp2.y);
+      await page.locator(".panel-head .btn", { hasText: "Console" }).click();
+      await page.locator(`.dock-tab[data-node="${router}"][data-state="connected"]`).waitFor({ timeout: 15000 });
+      await typeIn(page, router, 'vtysh -c "show version"');
+      await until("FRRouting in the router's console", async () => (await consoleText(page, router)).includes("FRRouting"), 20000);
+      await typeIn(page, router, `ip addr add 10.99.0.1/24 dev ${rIf} && ip link set ${rIf} up && echo ROUTER-READY`);
+      await until("the router's address", async () => /^ROUTER-READY/m.test(await consoleText(page, router)));
+      await shot(page, "draw-3-router-console");
+
+      // The host's console: ping the router, before and after a delay.
+      const hp3 = await nodePos(page, host);
+      await page.mouse.dblclick(hp3.x, hp3.y);
+      await page.locator(`.dock-tab[data-node="${host}"][data-state="connected"]`).waitFor({ timeout: 15000 });
+      await typeIn(page, host, `ip addr add 10.99.0.2/24 dev ${hIf} && ip link set ${hIf} up && echo HOST-READY`);
+      await until("the host's address", async () => /^HOST-READY/m.test(await consoleText(page, host)));
+      await typeIn(page, host, "ping -c 4 -i 0.3 -W 2 10.99.0.1");
+      const before = await pingAverage(page, host, 1);
+      console.log(`  RTT before: ${before} ms`);
+      if (!(before < 20)) throw new Error(`RTT before the delay is ${before} ms`);
+
+      // Select the link (click on it) and set its delay in the side panel.
+      const mid = await until("the link's midpoint", () => page.evaluate((a) => window.netloom.linkMidpoint(a), link.a));
+      await page.mouse.click(mid.x, mid.y);
+      const form = page.locator(`form.link-form[data-link="${link.a}"]`);
+      await form.waitFor();
+      await form.locator('input[name="delay"]').fill("100");
+      await form.locator('button[type="submit"]').click();
+      await until("the delay applied", async () => {
+        const l = (await api("GET", `/api/v1/labs/${name}`)).links[0];
+        return l.a_to_b?.delay_ns === 100e6 && l.b_to_a?.delay_ns === 100e6;
+      });
+      await page.locator(".panel .dir", { hasText: "100 ms" }).first().waitFor();
+      await shot(page, "draw-4-link-delay");
+      await typeIn(page, host, "ping -c 4 -i 0.3 -W 2 10.99.0.1");
+      const after = await pingAverage(page, host, 2);
+      console.log(`  RTT after a 100 ms delay: ${after} ms`);
+      if (!(after >= 200)) throw new Error(`RTT after the delay is ${after} ms`);
+      await shot(page, "draw-5-ping");
+
+      // The edge is labelled with the delay.
+      const edgeLabel = await page.evaluate(() => window.netloom.app.canvas.cy.edges()[0].data("label"));
+      if (!edgeLabel.includes("100 ms")) throw new Error(`the link's label is ${edgeLabel}`);
+    },
+  },
+
+  {
+    name: "open-ospf-triangle",
+    async run(context, ctx) {
+      await cli("deploy", "-t", join(repo, "examples/ospf-triangle/lab.yml"), "--reconfigure");
+      await destroyLater(ctx, "ospf-triangle");
+      const page = await loggedInPage(context);
+      ctx.pages.push(page);
+      await page.goto(`${base}/#/lab/ospf-triangle`);
+      await page.waitForFunction(() => window.netloom.app.lab?.name === "ospf-triangle");
+      const drawn = await page.evaluate(() => ({
+        nodes: window.netloom.app.canvas.cy.nodes().map((n) => n.data("name")).sort(),
+        edges: window.netloom.app.canvas.cy.edges().length,
+        statuses: [...new Set(window.netloom.app.canvas.cy.nodes().map((n) => n.data("status")))],
+      }));
+      if (drawn.nodes.join(",") !== "h1,h2,r1,r2,r3") throw new Error(`drawn nodes: ${drawn.nodes}`);
+      if (drawn.edges !== 5) throw new Error(`drawn links: ${drawn.edges}`);
+      if (drawn.statuses.join() !== "running") throw new Error(`statuses: ${drawn.statuses}`);
+      // Every node is inside the canvas and apart from the others (laid out).
+      const canvas = await page.locator("#canvas").boundingBox();
+      const spots = [];
+      for (const n of drawn.nodes) {
+        const p = await nodePos(page, n);
+        if (p.x < canvas.x || p.y < canvas.y || p.x > canvas.x + canvas.width || p.y > canvas.y + canvas.height)
+          throw new Error(`${n} is drawn outside the canvas`);
+        for (const q of spots) if (Math.hypot(p.x - q.x, p.y - q.y) < 30) throw new Error(`${n} overlaps another node`);
+        spots.push(p);
+      }
+      await shot(page, "ospf-1-lab");
+
+      // r1 in the side panel: addresses and the FRR configuration.
+      const r1 = await nodePos(page, "r1");
+      await page.mouse.click(r1.x, r1.y);
+      const panel = page.locator("#panel");
+      await panel.locator(".panel-name", { hasText: "r1" }).waitFor();
+      for (const addr of ["10.0.12.0/31", "10.0.13.0/31", "192.168.1.1/24", "10.255.0.1/32"])
+        await panel.locator(".addr", { hasText: addr }).waitFor({ timeout: 5000 });
+      await panel.locator("pre.config", { hasText: "router ospf" }).waitFor({ timeout: 10000 });
+      await panel.locator("pre.config", { hasText: "hostname r1" }).waitFor();
+      await shot(page, "ospf-2-router-panel");
+
+      // A host: addresses, no configuration section.
+      const h1 = await nodePos(page, "h1");
+      await page.mouse.click(h1.x, h1.y);
+      await panel.locator(".addr", { hasText: "192.168.1.10/24" }).waitFor();
+      if (await panel.locator("pre.config").count()) throw new Error("a host shows an FRR configuration");
+
+      // A link: its mode and ends.
+      const mid = await page.evaluate(() => window.netloom.linkMidpoint("r1:eth1"));
+      await page.mouse.click(mid.x, mid.y);
+      await panel.locator(".panel-name", { hasText: "r1:eth1 ↔ r2:eth1" }).waitFor();
+      await shot(page, "ospf-3-link-panel");
+
+      // Live status: kill r2's ospfd; the daemon reports r2 degraded.
+      const ospfd = (await api("GET", "/api/v1/labs/ospf-triangle")).nodes.find((n) => n.name === "r2").daemons.find((d) => d.name === "ospfd");
+      process.kill(ospfd.pid, "SIGKILL");
+      await until(
+        "r2 drawn as not running",
+        () => page.evaluate(() => window.netloom.app.canvas.cy.getElementById("node:r2").data("status") !== "running"),
+        30000,
+      );
+      await shot(page, "ospf-4-r2-not-running");
+    },
+  },
+
+  {
+    name: "render-500-nodes",
+    async run(context, ctx) {
+      const name = labName("big");
+      const yaml = bigLab(name, 500);
+      const t0 = Date.now();
+      await deployYaml(yaml);
+      await destroyLater(ctx, name);
+      console.log(`  deployed 500 nodes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      const page = await loggedInPage(context);
+      ctx.pages.push(page);
+      const start = Date.now();
+      await page.goto(`${base}/#/lab/${name}`);
+      const stats = await until("the first full render", () => page.evaluate(() => window.netloom.lastRender()), 60000, 50);
+      const wall = Date.now() - start;
+      const drawn = await page.evaluate(() => window.netloom.app.canvas.cy.nodes('[kind != "site"]').length);
+      if (drawn !== 500) throw new Error(`${drawn} nodes drawn`);
+      console.log(
+        `  render: ${stats.nodes} nodes, ${stats.edges} links: first full render ${stats.renderMs} ms in the page (layout ${stats.layoutMs} ms), ${wall} ms from navigation`,
+      );
+      console.log(`RENDER_MS=${stats.renderMs} LAYOUT_MS=${stats.layoutMs} NAV_MS=${wall} NODES=${stats.nodes} LINKS=${stats.edges}`);
+      await shot(page, "render-500");
+      // Panning by hand stays smooth: frame times while the mouse drags the canvas.
+      const box = await page.locator("#canvas").boundingBox();
+      await page.evaluate(() => {
+        window.__frames = [];
+        const f = (t) => {
+          window.__frames.push(t);
+          window.__raf = requestAnimationFrame(f);
+        };
+        window.__raf = requestAnimationFrame(f);
+      });
+      await page.mouse.move(box.x + 4, box.y + 4);
+      await page.mouse.down();
+      for (let i = 1; i <= 40; i++) await page.mouse.move(box.x + 4 + i * 6, box.y + 4 + i * 3);
+      await page.mouse.up();
+      const frames = await page.evaluate(() => {
+        cancelAnimationFrame(window.__raf);
+        const f = window.__frames;
+        const d = f.slice(1).map((t, i) => t - f[i]).sort((a, b) => a - b);
+        return { median: d[Math.floor(d.length / 2)], p90: d[Math.floor(d.length * 0.9)] };
+      });
+      console.log(`  panning by mouse: frame time median ${frames.median.toFixed(1)} ms, p90 ${frames.p90.toFixed(1)} ms`);
+    },
+  },
+];
+
