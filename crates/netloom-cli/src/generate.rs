@@ -76,8 +76,18 @@ pub fn clos(c: &Clos) -> Result<String, String> {
     for s in 1..=c.spines {
         let _ = writeln!(w, "    spine{s}: {{kind: router, labels: {{role: spine}}}}");
     }
+    // Leaves carry no traffic between spines: each advertises only its own
+    // prefixes, so spines hold one path per prefix instead of one per leaf.
+    let leaf_routing = if c.protocol == Protocol::Bgp {
+        ", routing: {stub: true}"
+    } else {
+        ""
+    };
     for l in 1..=c.leaves {
-        let _ = writeln!(w, "    leaf{l}: {{kind: router, labels: {{role: leaf}}}}");
+        let _ = writeln!(
+            w,
+            "    leaf{l}: {{kind: router, labels: {{role: leaf}}{leaf_routing}}}"
+        );
         if c.hosts_per_leaf > 1 {
             let _ = writeln!(w, "    sw{l}: {{kind: switch}}");
         }

@@ -579,6 +579,11 @@ pub struct NodeRouting {
     pub hub: bool,
     /// Originate a default route (to test that the fabric filters it).
     pub originate_default: bool,
+    /// BGP: carry no traffic between peers: advertise only its own
+    /// prefixes (loopback, host segments), as a Clos leaf should. Saves
+    /// the fabric the routes that would make it a transit path.
+    #[serde(default)]
+    pub stub: bool,
 }
 
 /// An HA gateway pair member (`ha:` on a router).

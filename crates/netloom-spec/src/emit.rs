@@ -229,6 +229,9 @@ fn node(n: &Node) -> Y {
         if r.originate_default {
             f.push(("originate_default".into(), Y::Raw("true".into())));
         }
+        if r.stub {
+            f.push(("stub".into(), Y::Raw("true".into())));
+        }
         put("routing", Y::Flow(f));
     }
     if let Some(ha) = &n.ha {

@@ -705,6 +705,9 @@ pub struct NodeRoutingSpec {
     pub hub: Option<Spanned<bool>>,
     /// Originate a default route (default false).
     pub originate_default: Option<Spanned<bool>>,
+    /// BGP: advertise only its own prefixes, never routes learned from a
+    /// peer (a Clos leaf; default false).
+    pub stub: Option<Spanned<bool>>,
     /// Where the `routing` key is.
     #[schemars(skip)]
     pub span: Span,
@@ -719,6 +722,7 @@ impl NodeRoutingSpec {
             asn: self.asn.as_ref().map(|a| a.value),
             hub: self.hub.as_ref().is_some_and(|h| h.value),
             originate_default: self.originate_default.as_ref().is_some_and(|o| o.value),
+            stub: self.stub.as_ref().is_some_and(|s| s.value),
         }
     }
 }
@@ -899,7 +903,7 @@ const ROUTING_KEYS: &[&str] = &[
     "router_id",
 ];
 const TIMER_KEYS: &[&str] = &["keepalive", "hold"];
-const NODE_ROUTING_KEYS: &[&str] = &["protocol", "asn", "hub", "originate_default"];
+const NODE_ROUTING_KEYS: &[&str] = &["protocol", "asn", "hub", "originate_default", "stub"];
 const HA_KEYS: &[&str] = &["peer", "vip", "priority", "advert"];
 
 /// Which part of the file a node-shaped mapping is in.
@@ -2283,6 +2287,7 @@ fn walk_node_routing(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option
                 .map(|n| n.map(|n| n as u32))
             }
             "hub" => spec.hub = boolean(v, f, "hub", sink),
+            "stub" => spec.stub = boolean(v, f, "stub", sink),
             "originate_default" => {
                 spec.originate_default = boolean(v, f, "originate_default", sink)
             }

@@ -276,13 +276,17 @@ fn node_parts() -> impl Strategy<Value = NodeParts> {
         prop::option::of(1u32..=4_294_967_294),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(protocol, asn, hub, originate_default)| NodeRouting {
-            protocol,
-            asn,
-            hub,
-            originate_default,
-        });
+        .prop_map(
+            |(protocol, asn, hub, originate_default, stub)| NodeRouting {
+                protocol,
+                asn,
+                hub,
+                originate_default,
+                stub,
+            },
+        );
     let position = (
         -1_000_000_000i64..=1_000_000_000,
         -1_000_000_000i64..=1_000_000_000,

@@ -131,8 +131,12 @@ pub fn fabric_filter(v4: bool, min_prefix_len: u8) -> Vec<PrefixListEntry> {
     out
 }
 
-/// The prefix lists and route maps of the families in use.
-pub(crate) fn render_filters(routing: &Routing, v4: bool, v6: bool, out: &mut String) {
+/// The prefix lists and route maps of the families in use. A stub router
+/// also sends only what it originates itself (an empty AS path).
+pub(crate) fn render_filters(routing: &Routing, v4: bool, v6: bool, stub: bool, out: &mut String) {
+    if stub && (v4 || v6) {
+        out.push_str("bgp as-path access-list NETLOOM-OWN seq 5 permit ^$\n!\n");
+    }
     for (on, is_v4, list, suffix) in [
         (v4, true, "NETLOOM-OUT", ""),
         (v6, false, "NETLOOM-OUT6", "6"),
@@ -146,9 +150,14 @@ pub(crate) fn render_filters(routing: &Routing, v4: bool, v6: bool, out: &mut St
         out.push_str("!\n");
         let family = if is_v4 { "ip" } else { "ipv6" };
         for dir in ["IN", "OUT"] {
+            let own = if stub && dir == "OUT" {
+                "\n match as-path NETLOOM-OWN"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
-                "route-map NETLOOM-{dir}{suffix} permit 10\n match {family} address prefix-list {list}\nexit\n!"
+                "route-map NETLOOM-{dir}{suffix} permit 10\n match {family} address prefix-list {list}{own}\nexit\n!"
             );
         }
     }

@@ -622,6 +622,7 @@ fn router_view(
         peers,
         segments,
         originate_default: routing_of.is_some_and(|r| r.originate_default),
+        stub: routing_of.is_some_and(|r| r.stub),
         listen4,
         listen6,
         vrrp: Vec::new(),

@@ -39,6 +39,8 @@ pub(crate) struct RouterView {
     /// Host-facing interfaces and their subnets.
     pub segments: Vec<(String, Prefix)>,
     pub originate_default: bool,
+    /// BGP: advertise only its own prefixes (`routing: {stub: true}`).
+    pub stub: bool,
     /// Hub listen ranges.
     pub listen4: Vec<Prefix>,
     pub listen6: Vec<Prefix>,
@@ -177,7 +179,7 @@ pub(crate) fn router_config(
             if fam4 {
                 bgp::render_ha_prepend(v, routing, &mut out);
             }
-            bgp::render_filters(routing, fam4, fam6, &mut out);
+            bgp::render_filters(routing, fam4, fam6, v.stub, &mut out);
             bgp::render_router(v, routing, &mut out);
         }
         RoutingProtocol::Ospf => ospf::render_router(v, routing, &mut out),

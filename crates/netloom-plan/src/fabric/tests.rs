@@ -406,6 +406,40 @@ fn the_default_route_never_passes_the_filter() {
 }
 
 #[test]
+fn a_stub_router_sends_only_what_it_originates() {
+    let mut t = lab(3, &[(0, 1), (1, 2)], &[0], big());
+    t.nodes.get_mut("r0").unwrap().routing = Some(NodeRouting {
+        stub: true,
+        ..Default::default()
+    });
+    let p1 = plan(&t, &PlanOptions::default()).unwrap();
+    let cfg = |n: &str| p1.node(n).unwrap().frr.as_ref().unwrap().config.clone();
+    let stub = cfg("r0");
+    assert!(
+        stub.contains("bgp as-path access-list NETLOOM-OWN seq 5 permit ^$\n"),
+        "{stub}"
+    );
+    let out = stub
+        .split("route-map NETLOOM-OUT permit 10")
+        .nth(1)
+        .unwrap();
+    assert!(
+        out.split("exit")
+            .next()
+            .unwrap()
+            .contains(" match as-path NETLOOM-OWN"),
+        "{stub}"
+    );
+    let inbound = stub.split("route-map NETLOOM-IN permit 10").nth(1).unwrap();
+    assert!(
+        !inbound.split("exit").next().unwrap().contains("as-path"),
+        "{stub}"
+    );
+    // Routers that carry transit traffic are unchanged.
+    assert!(!cfg("r1").contains("NETLOOM-OWN"));
+}
+
+#[test]
 fn plans_without_fabric_fields_still_load() {
     let t = lab(2, &[(0, 1)], &[0], big());
     let plan1 = plan(&t, &PlanOptions::default()).unwrap();
