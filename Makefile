@@ -5,7 +5,7 @@ CARGO ?= $(shell command -v cargo 2>/dev/null || echo $(HOME)/.cargo/bin/cargo)
 LAB ?= examples/ospf-triangle/lab.yml
 NETLOOM = target/release/netloom
 
-.PHONY: all deps deps-test build run test lint fmt bench clean
+.PHONY: all deps deps-test web build run test lint fmt bench clean
 
 all: build
 
@@ -15,7 +15,15 @@ deps:
 deps-test:
 	scripts/install-deps test
 
-build: deps
+# The web page (web/dist), embedded in the binary by netloom-daemon. When
+# the page changed, web.rs is touched so that cargo embeds the new files.
+web: deps
+	cd web && npm ci --no-audit --no-fund && npm run build
+	@new="$$(sha256sum web/dist/index.html)"; \
+	if [ "$$new" != "$$(cat target/.web-dist-stamp 2>/dev/null)" ]; then \
+	  touch crates/netloom-daemon/src/web.rs; mkdir -p target; echo "$$new" > target/.web-dist-stamp; fi
+
+build: deps web
 	$(CARGO) build --release -p netloom-cli
 
 run: build
@@ -32,8 +40,11 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: deps-test lint
+test: deps-test lint web
 	$(CARGO) test --workspace
+	cd web && npm test
+	$(CARGO) build -p netloom-cli
+	web/tests/run-e2e
 	scripts/leakcheck nlt
 
 bench: build

@@ -117,6 +117,7 @@ class App {
     $("#no-lab").hidden = true;
     $("#workspace").classList.remove("empty");
     let lab: LabView;
+    const asked = performance.now();
     try {
       lab = await api.lab(name);
     } catch (e) {
@@ -130,7 +131,7 @@ class App {
     }
     this.lab = lab;
     document.title = `${lab.name} · netloom`;
-    this.canvas.show(lab, this.overrides);
+    this.canvas.show(lab, this.overrides, asked);
     this.render();
     this.renderLabButton();
     // Recent events for the panel, then the live stream from there on.

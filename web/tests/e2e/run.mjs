@@ -26,8 +26,8 @@ try {
       console.log(`test ${t.name} ... FAILED (${((Date.now() - t0) / 1000).toFixed(1)} s)\n  ${String(e?.stack ?? e).split("\n").join("\n  ")}`);
       for (const [i, p] of ctx.pages.entries()) await shot(p, `${t.name}-failure-${i}`).catch(() => {});
     } finally {
-      for (const c of ctx.cleanups.reverse()) await c().catch((e) => console.log(`  cleanup: ${e.message}`));
       for (const p of ctx.pages) await p.close().catch(() => {});
+      for (const c of ctx.cleanups.reverse()) await c().catch((e) => console.log(`  cleanup: ${e.message}`));
     }
   }
 } finally {

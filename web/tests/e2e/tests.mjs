@@ -265,16 +265,21 @@ export const tests = [
       console.log(`  deployed 500 nodes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const page = await loggedInPage(context);
       ctx.pages.push(page);
-      const start = Date.now();
-      await page.goto(`${base}/#/lab/${name}`);
-      const stats = await until("the first full render", () => page.evaluate(() => window.netloom.lastRender()), 60000, 50);
-      const wall = Date.now() - start;
-      const drawn = await page.evaluate(() => window.netloom.app.canvas.cy.nodes('[kind != "site"]').length);
-      if (drawn !== 500) throw new Error(`${drawn} nodes drawn`);
-      console.log(
-        `  render: ${stats.nodes} nodes, ${stats.edges} links: first full render ${stats.renderMs} ms in the page (layout ${stats.layoutMs} ms), ${wall} ms from navigation`,
-      );
-      console.log(`RENDER_MS=${stats.renderMs} LAYOUT_MS=${stats.layoutMs} NAV_MS=${wall} NODES=${stats.nodes} LINKS=${stats.edges}`);
+      // RENDER_RUNS page loads (bench/api/render asks for several).
+      const runs = Number(process.env.RENDER_RUNS ?? 1);
+      for (let run = 1; run <= runs; run++) {
+        const start = Date.now();
+        if (run === 1) await page.goto(`${base}/#/lab/${name}`);
+        else await page.reload();
+        const stats = await until("the first full render", () => page.evaluate(() => window.netloom.lastRender()), 60000, 50);
+        const wall = Date.now() - start;
+        const drawn = await page.evaluate(() => window.netloom.app.canvas.cy.nodes('[kind != "site"]').length);
+        if (drawn !== 500) throw new Error(`${drawn} nodes drawn`);
+        console.log(
+          `  render: ${stats.nodes} nodes, ${stats.edges} links: first full render ${stats.renderMs} ms in the page (layout ${stats.layoutMs} ms), ${wall} ms from navigation`,
+        );
+        console.log(`RENDER_MS=${stats.renderMs} LAYOUT_MS=${stats.layoutMs} NAV_MS=${wall} NODES=${stats.nodes} LINKS=${stats.edges}`);
+      }
       await shot(page, "render-500");
       // Panning by hand stays smooth: frame times while the mouse drags the canvas.
       const box = await page.locator("#canvas").boundingBox();
@@ -297,6 +302,7 @@ export const tests = [
         return { median: d[Math.floor(d.length / 2)], p90: d[Math.floor(d.length * 0.9)] };
       });
       console.log(`  panning by mouse: frame time median ${frames.median.toFixed(1)} ms, p90 ${frames.p90.toFixed(1)} ms`);
+      console.log(`PAN_FRAME_MEDIAN_MS=${frames.median.toFixed(1)} PAN_FRAME_P90_MS=${frames.p90.toFixed(1)}`);
     },
   },
 ];
