@@ -4,7 +4,7 @@
 import type { NodeKind } from "./types";
 
 const svg = (body: string) =>
-  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round">${body}</svg>`;
+  `<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48" viewBox="0 0 48 48" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round">${body}</svg>`;
 
 /** Four arrows: two in, two out (the usual router symbol). */
 const ROUTER = svg(
