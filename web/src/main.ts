@@ -191,6 +191,7 @@ class App {
 
   private render(): void {
     const lab = this.lab;
+    this.renderLabButton();
     this.panel.render(lab, this.selection, (n) => this.statusOf(n), this.events);
     if (lab) {
       for (const n of lab.nodes) this.consoles.setStatus(lab.name, n.name, this.statusOf(n));
