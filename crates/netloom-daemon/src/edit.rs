@@ -198,7 +198,7 @@ impl Service {
         edit: impl FnOnce(&mut Topology) -> Result<(), ServiceError>,
         progress: &(dyn Fn(DeployProgress) + Sync),
     ) -> Result<Applied, ServiceError> {
-        let _guard = self.claim(lab)?;
+        let _guard = self.claim_within(lab, crate::service::CLAIM_WAIT)?;
         let record = self
             .store
             .get_lab(lab)?

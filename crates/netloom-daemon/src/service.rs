@@ -192,11 +192,14 @@ pub struct Service {
     pub(crate) store: Store,
     pub(crate) exec: Executor,
     busy: Mutex<HashSet<String>>,
+    /// Signalled whenever a lab stops being busy.
+    freed: std::sync::Condvar,
 }
 
 /// Marks a lab busy for the lifetime of the guard.
 pub(crate) struct BusyGuard<'a> {
     set: &'a Mutex<HashSet<String>>,
+    freed: &'a std::sync::Condvar,
     lab: String,
 }
 
@@ -206,8 +209,13 @@ impl Drop for BusyGuard<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&self.lab);
+        self.freed.notify_all();
     }
 }
+
+/// How long a short operation (a link change, a live edit, a repair)
+/// waits for another operation on the same lab before it gives up.
+pub(crate) const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Service {
     pub fn new(prefix: String, store: Store, exec: Executor) -> Service {
@@ -216,6 +224,7 @@ impl Service {
             store,
             exec,
             busy: Mutex::new(HashSet::new()),
+            freed: std::sync::Condvar::new(),
         }
     }
 
@@ -228,12 +237,33 @@ impl Service {
     }
 
     pub(crate) fn claim(&self, lab: &str) -> Result<BusyGuard<'_>, ServiceError> {
+        self.claim_within(lab, std::time::Duration::ZERO)
+    }
+
+    /// Claims a lab, waiting up to `wait` for an operation on it to end
+    /// (operations on one lab run one after the other).
+    pub(crate) fn claim_within(
+        &self,
+        lab: &str,
+        wait: std::time::Duration,
+    ) -> Result<BusyGuard<'_>, ServiceError> {
+        let deadline = std::time::Instant::now() + wait;
         let mut set = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-        if !set.insert(lab.to_string()) {
-            return Err(ServiceError::Busy(lab.to_string()));
+        while set.contains(lab) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(ServiceError::Busy(lab.to_string()));
+            }
+            set = self
+                .freed
+                .wait_timeout(set, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
+        set.insert(lab.to_string());
         Ok(BusyGuard {
             set: &self.busy,
+            freed: &self.freed,
             lab: lab.to_string(),
         })
     }
@@ -506,7 +536,7 @@ impl Service {
         endpoint: &str,
         change: &LinkChange,
     ) -> Result<LinkView, ServiceError> {
-        let _guard = self.claim(lab)?;
+        let _guard = self.claim_within(lab, CLAIM_WAIT)?;
         let mut record = self
             .store
             .get_lab(lab)?
