@@ -64,6 +64,8 @@ pub enum ExecError {
     Prefix(#[source] netloom_plan::PlanError),
     #[error("a worker thread panicked")]
     Panicked,
+    #[error("{0}")]
+    Inject(String),
 }
 
 pub(crate) fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ExecError {

@@ -26,6 +26,7 @@
 pub mod enter;
 mod error;
 mod frr;
+pub mod health;
 mod netlink;
 mod ns;
 mod observe;
@@ -44,7 +45,7 @@ pub use wires::{wire_props, DirCounters, Direction, WireCounters};
 
 use error::{io_err, netlink_err};
 use netlink::{Netlink, VethEnd};
-use netloom_plan::{parse_netns_name, Realisation, Step};
+use netloom_plan::{parse_netns_name, NodePlan, Realisation, Step};
 use ns::NsHandle;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -227,6 +228,49 @@ impl Executor {
             }
         }
         Ok(())
+    }
+
+    /// Restarts a router's FRR: every daemon stopped (what is left of
+    /// them), then started again reading `config` (its last saved running
+    /// configuration) or, without one, the planned configuration.
+    #[allow(clippy::result_large_err)]
+    pub fn restart_frr(&self, node: &NodePlan, config: Option<&str>) -> Result<(), ApplyError> {
+        let Some(frr) = &node.frr else {
+            return Ok(());
+        };
+        let stop = Step::StopFrr {
+            node: node.name.clone(),
+            netns: node.netns.clone(),
+            pathspace: frr.pathspace.clone(),
+        };
+        if let Err(source) = self.teardown(std::slice::from_ref(&stop)) {
+            return Err(ApplyError {
+                phase: "routers".to_string(),
+                step: stop.describe(),
+                node: node.name.to_string(),
+                source,
+                rollback: None,
+            });
+        }
+        let mut frr = frr.clone();
+        if let Some(c) = config {
+            frr.config = c.to_string();
+        }
+        let start = netloom_plan::Phase {
+            name: "routers".to_string(),
+            steps: vec![Step::StartFrr {
+                node: node.name.clone(),
+                netns: node.netns.clone(),
+                frr,
+            }],
+        };
+        self.apply_phases(&[start], &|_| {})
+    }
+
+    /// A router's running configuration (`show running-config`, cleaned
+    /// up to be a `frr.conf`).
+    pub fn running_config(&self, frr: &netloom_plan::FrrPlan) -> Result<String, ExecError> {
+        health::running_config(&self.vtysh, frr)
     }
 
     /// Applies phases in order (steps of a phase in parallel); on failure

@@ -25,6 +25,8 @@ pub(crate) struct ProcInfo {
     pub env_mark: Option<String>,
     /// The FRR pathspace (`-N`) it was started with.
     pub frr_mark: Option<String>,
+    /// Started by (or left running by) a node's `exec` commands.
+    pub exec_mark: bool,
 }
 
 /// The inode of a namespace reference such as `net:[4026532281]`.
@@ -57,12 +59,14 @@ pub(crate) fn scan() -> Vec<ProcInfo> {
         let comm = std::fs::read_to_string(base.join("comm"))
             .map(|s| s.trim_end().to_string())
             .unwrap_or_default();
-        let env_mark = std::fs::read(base.join("environ")).ok().and_then(|env| {
-            env.split(|b| *b == 0).find_map(|kv| {
-                kv.strip_prefix(format!("{}=", crate::ns::NETNS_ENV_MARK).as_bytes())
-                    .map(|v| String::from_utf8_lossy(v).into_owned())
-            })
+        let environ = std::fs::read(base.join("environ")).unwrap_or_default();
+        let env_mark = environ.split(|b| *b == 0).find_map(|kv| {
+            kv.strip_prefix(format!("{}=", crate::ns::NETNS_ENV_MARK).as_bytes())
+                .map(|v| String::from_utf8_lossy(v).into_owned())
         });
+        let exec_mark = environ
+            .split(|b| *b == 0)
+            .any(|kv| kv.starts_with(format!("{}=", crate::run::EXEC_ENV_MARK).as_bytes()));
         let frr_mark = std::fs::read(base.join("cmdline"))
             .ok()
             .and_then(|c| frr_pathspace_arg(&c));
@@ -72,6 +76,7 @@ pub(crate) fn scan() -> Vec<ProcInfo> {
             netns_ino,
             env_mark,
             frr_mark,
+            exec_mark,
         });
     }
     out

@@ -136,6 +136,9 @@ pub(crate) fn describe(f: &Finished) -> String {
     }
 }
 
+/// Environment variable set on the node's `exec` commands.
+pub const EXEC_ENV_MARK: &str = "NETLOOM_EXEC";
+
 /// Runs one exec command of a node through `/bin/sh -c`.
 pub(crate) fn shell(
     netns: &str,
@@ -144,7 +147,10 @@ pub(crate) fn shell(
     timeout: Duration,
 ) -> Result<(), ExecError> {
     let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c").arg(command).envs(env);
+    // Processes an exec command leaves running carry this mark: they are
+    // the node's own (the supervisor watches them), unlike commands run
+    // later with `netloom exec`.
+    cmd.arg("-c").arg(command).envs(env).env(EXEC_ENV_MARK, "1");
     let done = run_in(cmd, netns, command, timeout)?;
     if done.status.success() {
         Ok(())

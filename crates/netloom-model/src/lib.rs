@@ -241,6 +241,46 @@ pub struct Node {
     /// Where the node is drawn on a canvas (the web UI), if anywhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
+    /// What the supervisor does when the node fails.
+    #[serde(default, skip_serializing_if = "is_default_restart")]
+    pub restart: RestartPolicy,
+}
+
+fn is_default_restart(r: &RestartPolicy) -> bool {
+    *r == RestartPolicy::OnFailure
+}
+
+/// What the daemon's supervisor does when a node fails (a process it
+/// needs dies or hangs, or its namespace disappears).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    /// Repair it, also when its processes end on their own.
+    Always,
+    /// Repair it when it fails (the default).
+    #[default]
+    OnFailure,
+    /// Report the failure and leave the node as it is.
+    Never,
+}
+
+impl RestartPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::Always => "always",
+            RestartPolicy::OnFailure => "on-failure",
+            RestartPolicy::Never => "never",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RestartPolicy> {
+        match s {
+            "always" => Some(RestartPolicy::Always),
+            "on-failure" => Some(RestartPolicy::OnFailure),
+            "never" => Some(RestartPolicy::Never),
+            _ => None,
+        }
+    }
 }
 
 /// A node's place on a canvas, in pixels (`x` to the right, `y` down).
@@ -678,6 +718,7 @@ impl Node {
             config_extra: None,
             addresses: BTreeMap::new(),
             position: None,
+            restart: RestartPolicy::OnFailure,
         }
     }
 }

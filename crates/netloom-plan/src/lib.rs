@@ -32,7 +32,7 @@ pub use links::{check_impairments, realise, Realisation, WireProps, MAX_DELAY_NS
 
 pub use fabric::NodeFabric;
 pub use frr::{daemons_for_config, render_frr_config};
-pub use transition::{transition, Transition};
+pub use transition::{rebuild, transition, Transition};
 
 /// The name of the bridge inside every switch namespace.
 pub const SWITCH_BRIDGE: &str = "br0";

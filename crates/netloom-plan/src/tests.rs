@@ -482,4 +482,39 @@ mod transition {
         );
         assert!(s.iter().any(|s| matches!(s, Step::StartWire { .. })));
     }
+
+    #[test]
+    fn rebuilding_a_node_brings_it_back_with_the_same_links() {
+        let p = planned(&lab());
+        let t = crate::transition::rebuild(&p, "r1");
+        assert!(t
+            .teardown
+            .iter()
+            .any(|s| matches!(s, Step::DeleteNetns { node, .. } if node.as_str() == "r1")));
+        assert!(t
+            .teardown
+            .iter()
+            .any(|s| matches!(s, Step::StopFrr { node, .. } if node.as_str() == "r1")));
+        assert!(!t
+            .teardown
+            .iter()
+            .any(|s| matches!(s, Step::DeleteNetns { node, .. } if node.as_str() != "r1")));
+        let s = steps(&t);
+        let made: Vec<&LinkEnd> = s
+            .iter()
+            .filter_map(|s| match s {
+                Step::CreateVeth { a, .. } => Some(a),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(made.len(), 2, "r1's two links: {s:?}");
+        // The switch that stays gets the port back.
+        assert!(s.iter().any(|s| matches!(s, Step::AttachPort { node, port, .. } if node.as_str() == "sw1" && port.as_str() == "p1")));
+        assert!(s
+            .iter()
+            .any(|s| matches!(s, Step::StartFrr { node, .. } if node.as_str() == "r1")));
+        assert!(!s
+            .iter()
+            .any(|s| matches!(s, Step::CreateNetns { node, .. } if node.as_str() != "r1")));
+    }
 }

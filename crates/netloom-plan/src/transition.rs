@@ -151,8 +151,28 @@ pub fn transition(old: &Plan, new: &mut Plan) -> Transition {
     }
     let brought: Vec<LinkPlan> = bring.iter().map(|&i| new.links[i].clone()).collect();
 
+    let teardown = take_away(old, &gone, &take);
+
+    let phases = bring_up(new, &fresh, &brought);
+    let restore = bring_up(old, &gone, &take);
+    Transition {
+        teardown,
+        phases,
+        retune,
+        restore,
+        rebuilt,
+        added,
+        removed,
+    }
+}
+
+/// The steps that take away nodes `gone` of `plan` and links `take`:
+/// wires stopped first, link ends in namespaces that stay deleted, FRR
+/// stopped, namespaces deleted.
+fn take_away(plan: &Plan, gone: &BTreeSet<&str>, take: &[LinkPlan]) -> Vec<Step> {
+    let old = plan;
     let mut teardown = Vec::new();
-    for l in &take {
+    for l in take {
         if matches!(l.realisation, Realisation::Emulated { .. }) {
             teardown.push(Step::StopWire {
                 id: l.id.clone(),
@@ -160,7 +180,7 @@ pub fn transition(old: &Plan, new: &mut Plan) -> Transition {
             });
         }
     }
-    for l in &take {
+    for l in take {
         let survivors: Vec<&LinkEnd> = [&l.a, &l.b]
             .into_iter()
             .filter(|e| !gone.contains(e.node.as_str()))
@@ -195,16 +215,34 @@ pub fn transition(old: &Plan, new: &mut Plan) -> Transition {
         });
     }
 
-    let phases = bring_up(new, &fresh, &brought);
-    let restore = bring_up(old, &gone, &take);
+    teardown
+}
+
+/// Rebuilding one node of a running plan as it is (a repair): its
+/// namespace, processes and links go (whatever is left of them) and come
+/// back with the same names and link ids.
+pub fn rebuild(plan: &Plan, node: &str) -> Transition {
+    let gone: BTreeSet<&str> = plan
+        .nodes
+        .iter()
+        .filter(|n| n.name.as_str() == node)
+        .map(|n| n.name.as_str())
+        .collect();
+    let links: Vec<LinkPlan> = plan
+        .links
+        .iter()
+        .filter(|l| l.a.node.as_str() == node || l.b.node.as_str() == node)
+        .cloned()
+        .collect();
+    let phases = bring_up(plan, &gone, &links);
     Transition {
-        teardown,
+        teardown: take_away(plan, &gone, &links),
+        restore: phases.clone(),
         phases,
-        retune,
-        restore,
-        rebuilt,
-        added,
-        removed,
+        retune: Vec::new(),
+        rebuilt: gone.iter().filter_map(|n| NodeName::new(*n).ok()).collect(),
+        added: Vec::new(),
+        removed: Vec::new(),
     }
 }
 

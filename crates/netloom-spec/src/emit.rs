@@ -168,6 +168,9 @@ fn node(n: &Node) -> Y {
     if let Some(site) = &n.site {
         put("site", text(site));
     }
+    if n.restart != netloom_model::RestartPolicy::OnFailure {
+        put("restart", Y::Raw(n.restart.as_str().into()));
+    }
     if let Some(p) = n.position {
         put(
             "position",

@@ -458,6 +458,23 @@ fn resolve_node<'a>(
 
     let image = chain.first(|l| l.image.as_ref());
     let site = chain.first(|l| l.site.as_ref());
+    let restart = match chain.first(|l| l.restart.as_ref()) {
+        None => netloom_model::RestartPolicy::OnFailure,
+        Some(r) => match netloom_model::RestartPolicy::parse(&r.value) {
+            Some(p) => p,
+            None => {
+                sink.error(
+                    r.span,
+                    &r.field,
+                    format!(
+                        "unknown restart policy `{}`; expected `always`, `on-failure` or `never`",
+                        r.value
+                    ),
+                );
+                netloom_model::RestartPolicy::OnFailure
+            }
+        },
+    };
     let mut site_ok = true;
     if let Some(site) = site {
         if !sites.contains(&site.value.as_str()) {
@@ -744,6 +761,7 @@ fn resolve_node<'a>(
             })
             .unwrap_or_default(),
         position,
+        restart,
     };
     let intent = NodeIntent {
         key,

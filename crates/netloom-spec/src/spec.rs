@@ -403,6 +403,9 @@ pub struct NodeSpec {
     pub extras: Option<ExtrasSpec>,
     /// The site (a key of the top-level `sites`) the node stands in.
     pub site: Option<Spanned<String>>,
+    /// What the supervisor does when the node fails: `always`,
+    /// `on-failure` (default) or `never`.
+    pub restart: Option<Spanned<String>>,
     /// Routers: overrides of the lab's `routing` for this router.
     pub routing: Option<NodeRoutingSpec>,
     /// Routers: membership of an HA gateway pair (VRRP). Both routers
@@ -874,6 +877,7 @@ const NODE_KEYS: &[&str] = &[
     "config_extra",
     "addresses",
     "position",
+    "restart",
 ];
 const LINK_KEYS: &[&str] = &[
     "type",
@@ -1211,6 +1215,7 @@ pub(crate) fn walk_node(y: &Yaml, field: &str, ctx: NodeContext, sink: &mut Sink
             "labels" => spec.labels = scalar_map(value, f, sink),
             "extras" => spec.extras = walk_extras(value, f, sink),
             "site" => spec.site = string(value, f, sink),
+            "restart" => spec.restart = string(value, f, sink),
             "routing" => spec.routing = walk_node_routing(value, &key, sink),
             "ha" => spec.ha = walk_ha(value, &key, sink),
             "config_extra" => spec.config_extra = string(value, f, sink),

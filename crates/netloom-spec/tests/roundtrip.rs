@@ -248,6 +248,7 @@ struct NodeParts {
     labels: BTreeMap<String, String>,
     bind: Option<Bind>,
     position: Option<Position>,
+    restart: netloom_model::RestartPolicy,
     site: Option<prop::sample::Index>,
     config: Option<String>,
     daemons: Option<Vec<String>>,
@@ -310,12 +311,17 @@ fn node_parts() -> impl Strategy<Value = NodeParts> {
             prop::option::of(daemons),
             prop::option::of(free_text()),
             prop::option::of(routing),
+            prop::sample::select(vec![
+                netloom_model::RestartPolicy::Always,
+                netloom_model::RestartPolicy::OnFailure,
+                netloom_model::RestartPolicy::Never,
+            ]),
         ),
     )
         .prop_map(
             |(
                 (image, exec, env, labels, bind, position),
-                (site, config, daemons, config_extra, routing),
+                (site, config, daemons, config_extra, routing, restart),
             )| {
                 NodeParts {
                     image,
@@ -324,6 +330,7 @@ fn node_parts() -> impl Strategy<Value = NodeParts> {
                     labels,
                     bind,
                     position,
+                    restart,
                     site,
                     config,
                     daemons,
@@ -469,6 +476,7 @@ fn build(
         n.labels = p.labels;
         n.binds = p.bind.into_iter().collect();
         n.position = p.position;
+        n.restart = p.restart;
         n.site = p
             .site
             .filter(|_| !site_list.is_empty())

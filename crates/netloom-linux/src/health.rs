@@ -1,0 +1,235 @@
+//! What the supervisor needs from the machine: the processes a node runs
+//! (as pidfds, so a death is an event and not something found by polling),
+//! whether FRR daemons answer on their VTY sockets, a router's running
+//! configuration, and fault injection for tests and chaos runs.
+#![allow(unsafe_code)]
+
+use crate::error::{io_err, ExecError};
+use crate::frr::{frr_pathspace, run_dir};
+use crate::ns::open_netns;
+use crate::procs;
+use netloom_plan::{FrrPlan, NodePlan};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::io::{self, Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixStream;
+use std::process::Command;
+use std::time::Duration;
+
+/// A descriptor that becomes readable when process `pid` ends
+/// (`pidfd_open(2)`).
+pub fn pidfd(pid: i32) -> io::Result<OwnedFd> {
+    // SAFETY: a plain system call with two integer arguments; on success
+    // it returns a new descriptor that we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just handed us this descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// One process a node cannot do without.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vital {
+    /// An FRR daemon's name, or the command name of an exec process.
+    pub what: String,
+    pub pid: i32,
+}
+
+/// The processes of a node that must stay alive: its FRR daemons (from
+/// their pid files, checked to live in the node's namespace) and the
+/// processes its `exec` commands left running. A daemon that should run
+/// but does not is returned in the second list.
+pub fn vitals(node: &NodePlan) -> (Vec<Vital>, Vec<String>) {
+    let ns_ino = open_netns(&node.netns)
+        .ok()
+        .and_then(|f| f.metadata().ok())
+        .map(|m| m.ino());
+    let mut alive = Vec::new();
+    let mut dead = Vec::new();
+    if let Some(frr) = &node.frr {
+        let run = run_dir(&frr_pathspace(&frr.pathspace));
+        for daemon in &frr.daemons {
+            let pid = std::fs::read_to_string(run.join(format!("{daemon}.pid")))
+                .ok()
+                .and_then(|s| s.trim().parse::<i32>().ok())
+                .filter(|&p| {
+                    procs::alive(p)
+                        && std::fs::metadata(format!("/proc/{p}/ns/net"))
+                            .ok()
+                            .map(|m| m.ino())
+                            == ns_ino
+                });
+            match pid {
+                Some(pid) => alive.push(Vital {
+                    what: daemon.clone(),
+                    pid,
+                }),
+                None => dead.push(daemon.clone()),
+            }
+        }
+    }
+    if !node.exec.is_empty() {
+        for p in procs::scan() {
+            if p.exec_mark && p.env_mark.as_deref() == Some(node.netns.as_str()) {
+                alive.push(Vital {
+                    what: p.comm,
+                    pid: p.pid,
+                });
+            }
+        }
+    }
+    (alive, dead)
+}
+
+/// Asks an FRR daemon for `show version` on its VTY socket and waits up to
+/// `timeout` for the answer: a frozen or hung daemon does not answer.
+pub fn vty_probe(frr: &FrrPlan, daemon: &str, timeout: Duration) -> io::Result<()> {
+    let path = run_dir(&frr_pathspace(&frr.pathspace)).join(format!("{daemon}.vty"));
+    let mut s = UnixStream::connect(&path)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    // vtysh's protocol: a command ends with NUL; the answer ends with three
+    // NULs and a status byte.
+    s.write_all(b"show version\0")?;
+    let mut buf = [0u8; 4096];
+    let mut tail: Vec<u8> = Vec::new();
+    loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{daemon} closed its VTY socket"),
+            ));
+        }
+        tail.extend_from_slice(&buf[..n]);
+        if tail.len() >= 4 && tail[tail.len() - 4..tail.len() - 1] == [0, 0, 0] {
+            return Ok(());
+        }
+        if tail.len() > 8192 {
+            tail.drain(..tail.len() - 8);
+        }
+    }
+}
+
+/// A router's running configuration as `vtysh -c 'show running-config'`
+/// prints it, from its first `!` on (the "Building configuration" lines
+/// and the FRR version line dropped), ready to be a `frr.conf`.
+pub fn running_config(vtysh: &std::path::Path, frr: &FrrPlan) -> Result<String, ExecError> {
+    let ps = frr_pathspace(&frr.pathspace);
+    let out = Command::new(vtysh)
+        .arg("-N")
+        .arg(&ps)
+        .arg("-c")
+        .arg("show running-config")
+        .output()
+        .map_err(io_err(format!("run vtysh -N {ps}")))?;
+    if !out.status.success() {
+        return Err(ExecError::Vtysh {
+            action: "show the running configuration".into(),
+            detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(clean_running_config(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Drops what `show running-config` adds around the configuration.
+pub fn clean_running_config(text: &str) -> String {
+    let mut out = String::new();
+    let mut started = false;
+    for line in text.lines() {
+        if !started {
+            if line.starts_with("Building configuration")
+                || line.starts_with("Current configuration")
+                || line.trim().is_empty()
+            {
+                continue;
+            }
+            started = true;
+        }
+        if line.starts_with("frr version ") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// How to break a node on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailMode {
+    /// SIGKILL its processes (FRR daemons; a host's exec processes).
+    Kill,
+    /// SIGSTOP them: alive but silent (a hung device).
+    Freeze,
+    /// Delete its network namespace (links, addresses and all).
+    Netns,
+}
+
+/// Breaks a node; returns what it did.
+pub fn inject(node: &NodePlan, mode: FailMode) -> Result<String, ExecError> {
+    match mode {
+        FailMode::Kill | FailMode::Freeze => {
+            let (vitals, _) = vitals(node);
+            if vitals.is_empty() {
+                return Err(ExecError::Inject(format!(
+                    "node {} runs no process to {}",
+                    node.name,
+                    if mode == FailMode::Kill {
+                        "kill"
+                    } else {
+                        "freeze"
+                    }
+                )));
+            }
+            let sig = if mode == FailMode::Kill {
+                Signal::SIGKILL
+            } else {
+                Signal::SIGSTOP
+            };
+            for v in &vitals {
+                let _ = kill(Pid::from_raw(v.pid), sig);
+            }
+            let names: Vec<String> = vitals.iter().map(|v| v.what.clone()).collect();
+            Ok(format!("sent {sig:?} to {}", names.join(", ")))
+        }
+        FailMode::Netns => {
+            let existed = crate::ns::remove(&node.netns)?;
+            if !existed {
+                return Err(ExecError::Inject(format!(
+                    "node {} has no namespace to delete",
+                    node.name
+                )));
+            }
+            Ok(format!("deleted namespace {}", node.netns))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_the_configuration() {
+        let text = "Building configuration...\n\nCurrent configuration:\n!\nfrr version 8.4.4\nfrr defaults traditional\nhostname r1\n!\nend\n";
+        assert_eq!(
+            clean_running_config(text),
+            "!\nfrr defaults traditional\nhostname r1\n!\nend\n"
+        );
+    }
+
+    #[test]
+    fn pidfd_of_a_live_and_a_dead_process() {
+        let me = std::process::id() as i32;
+        assert!(pidfd(me).is_ok());
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = child.id() as i32;
+        child.wait().unwrap();
+        assert!(pidfd(pid).is_err(), "a reaped process has no pidfd");
+    }
+}
