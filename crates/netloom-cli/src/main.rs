@@ -170,7 +170,28 @@ enum Cmd {
         name: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
+        /// Keep printing events as they happen (Ctrl-C stops).
+        #[arg(short = 'f', long)]
+        follow: bool,
     },
+    /// Save every router's running configuration: in the daemon (what a
+    /// repair restores) and next to the topology file.
+    Save {
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Break a node on purpose; the supervisor notices and repairs it.
+    Fail {
+        #[arg(long)]
+        name: Option<String>,
+        node: String,
+        /// kill: SIGKILL its processes; freeze: SIGSTOP them (a hung
+        /// device); netns: delete its namespace.
+        #[arg(long, default_value = "kill", value_parser = ["kill", "freeze", "netns"])]
+        mode: String,
+    },
+    /// Recovery figures (Prometheus text, as `/metrics` serves them).
+    Metrics,
     /// Run the daemon in the foreground (deploy starts it when needed).
     Serve {
         /// Address to listen on; loopback unless you mean otherwise.
@@ -317,7 +338,53 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("netloom {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Events { name, format } => events(name, format),
+        Cmd::Events {
+            name,
+            format,
+            follow,
+        } => events(name, format, follow),
+        Cmd::Save { name } => {
+            let client = Client::connect_or_start()?;
+            let lab = client.pick_lab(name.as_deref(), "a lab", |_| true)?.name;
+            let saved: netloom_daemon::heal::Saved =
+                client.post(&format!("/api/v1/labs/{lab}/save"), &serde_json::json!({}))?;
+            println!(
+                "saved {} router configurations of lab `{lab}`{}",
+                saved.nodes.len(),
+                saved
+                    .dir
+                    .as_ref()
+                    .map(|d| format!(" (also in {d})"))
+                    .unwrap_or_default()
+            );
+            for f in &saved.failed {
+                eprintln!("not saved: {f}");
+            }
+            Ok(if saved.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Cmd::Fail { name, node, mode } => {
+            let client = Client::connect_or_start()?;
+            let lab = client
+                .pick_lab(name.as_deref(), &format!("node `{node}`"), |l| {
+                    l.nodes.iter().any(|n| n.name == node)
+                })?
+                .name;
+            let done: netloom_daemon::heal::Failed = client.post(
+                &format!("/api/v1/labs/{lab}/nodes/{node}/fail"),
+                &serde_json::json!({ "mode": mode }),
+            )?;
+            println!("{node}: {}", done.done);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Metrics => {
+            let client = Client::connect_or_start()?;
+            print!("{}", client.get_text("/metrics")?);
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Serve { listen } => serve(listen),
         Cmd::Daemon { action } => daemon(action),
     }
@@ -534,18 +601,39 @@ fn print_labs(labs: &[LabView], format: Format) -> Result<()> {
     Ok(())
 }
 
-fn events(name: Option<String>, format: Format) -> Result<ExitCode> {
+fn events(name: Option<String>, format: Format, follow: bool) -> Result<ExitCode> {
     let client = Client::connect_or_start()?;
-    let path = match &name {
-        Some(n) => format!("/api/v1/events?lab={n}"),
-        None => "/api/v1/events".to_string(),
+    let path = |after: i64| match &name {
+        Some(n) => format!("/api/v1/events?lab={n}&after={after}"),
+        None => format!("/api/v1/events?after={after}"),
     };
-    let events: Vec<netloom_daemon::store::Event> = client.get(&path)?;
-    match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&events)?),
-        Format::Table => print!("{}", table::events(&events)),
+    let events: Vec<netloom_daemon::store::Event> = client.get(&path(0))?;
+    match (format, follow) {
+        (Format::Json, false) => println!("{}", serde_json::to_string_pretty(&events)?),
+        (Format::Json, true) => {
+            for e in &events {
+                println!("{}", serde_json::to_string(e)?);
+            }
+        }
+        (Format::Table, _) => print!("{}", table::events(&events)),
     }
-    Ok(ExitCode::SUCCESS)
+    if !follow {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut last = events.last().map_or(0, |e| e.id);
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let new: Vec<netloom_daemon::store::Event> = client.get(&path(last))?;
+        for e in &new {
+            last = last.max(e.id);
+            match format {
+                Format::Json => println!("{}", serde_json::to_string(e)?),
+                Format::Table => print!("{}", table::events_lines(std::slice::from_ref(e))),
+            }
+        }
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+    }
 }
 
 /// Finds the node to enter: in `lab` if given, else in the only lab that has

@@ -220,6 +220,23 @@ pub fn events(events: &[Event]) -> String {
     render(&rows)
 }
 
+/// Events without a header, one tab-separated line each (`events -f`).
+pub fn events_lines(events: &[Event]) -> String {
+    events
+        .iter()
+        .map(|e| {
+            format!(
+                "{}  {}  {}  {}  {}\n",
+                e.ts_ms,
+                e.lab,
+                e.node.as_deref().unwrap_or("-"),
+                e.kind,
+                e.message
+            )
+        })
+        .collect()
+}
+
 /// What a deploy would create: one row per node, then the step counts.
 pub fn plan(plan: &netloom_plan::Plan) -> String {
     let mut rows = vec![vec![

@@ -112,6 +112,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/labs/{lab}/nodes/{node}/config", get(node_config))
         .route("/api/v1/labs/{lab}/nodes/{node}/console", get(ws::console))
         .route("/api/v1/labs/{lab}/plan", get(lab_plan))
+        .route("/api/v1/labs/{lab}/save", post(save_lab))
+        .route("/api/v1/labs/{lab}/nodes/{node}/fail", post(fail_node))
+        .route("/metrics", get(metrics))
         .route("/api/v1/labs/{lab}/links", post(add_link))
         .route(
             "/api/v1/labs/{lab}/links/{endpoint}",
@@ -365,6 +368,37 @@ async fn remove_link(
     Ok(Json(
         blocking(move || service.remove_link(&lab, &endpoint)).await?,
     ))
+}
+
+/// Saves the running configuration of every router of a lab.
+async fn save_lab(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+) -> ApiResult<crate::heal::Saved> {
+    let service = state.service.clone();
+    Ok(Json(blocking(move || service.save(&lab)).await?))
+}
+
+/// Breaks a node on purpose: `{"mode": "kill" | "freeze" | "netns"}`.
+async fn fail_node(
+    State(state): State<Arc<ApiState>>,
+    Path((lab, node)): Path<(String, String)>,
+    body: Result<Json<crate::heal::FailRequest>, JsonRejection>,
+) -> ApiResult<crate::heal::Failed> {
+    let req = json_body(body)?;
+    let service = state.service.clone();
+    Ok(Json(
+        blocking(move || service.fail(&lab, &node, &req.mode)).await?,
+    ))
+}
+
+/// Recovery figures, Prometheus text format.
+async fn metrics(State(state): State<Arc<ApiState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.service.metrics(),
+    )
+        .into_response()
 }
 
 /// The running lab as a topology file (live changes included).

@@ -235,6 +235,7 @@ impl Service {
                 err
             })?;
         self.store.update_lab(&topo, &new)?;
+        self.changed(&new);
         if !changes.is_empty() || topo != record.topology {
             let summary = if changes.is_empty() {
                 "topology updated (nothing to change on the network)".to_string()

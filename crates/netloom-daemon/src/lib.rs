@@ -15,9 +15,11 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod edit;
+pub mod heal;
 pub mod openapi;
 pub mod service;
 pub mod store;
+pub mod supervisor;
 pub mod web;
 pub mod ws;
 
@@ -28,6 +30,11 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
+
+/// Locks a mutex, going on with the data of a thread that panicked.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Errors that stop the daemon from starting.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +120,9 @@ pub async fn serve(cfg: Config) -> Result<(), DaemonError> {
     ));
     let adopted = service.adopt()?;
     tracing::info!(labs = ?adopted, "adopted running labs");
+    // Watches the labs from now on; repairs what failed while no daemon
+    // ran (its first look is at once).
+    supervisor::start(service.clone()).map_err(DaemonError::Serve)?;
 
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

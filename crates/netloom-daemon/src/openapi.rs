@@ -92,6 +92,14 @@ fn ops() -> Vec<Op> {
             }
         })), 200, r("Link")),
         op("delete", "/api/v1/labs/{lab}/links/{endpoint}", "Remove a link", None, 200, r("Applied")),
+        op("post", "/api/v1/labs/{lab}/save", "Save every router's running configuration (what repairs restore); also written next to the topology file", None, 200, json!({"type":"object","properties":{
+            "lab": {"type":"string"}, "nodes": array(json!({"type":"string"})), "dir": {"type":["string","null"]}, "failed": array(json!({"type":"string"}))}})),
+        op("post", "/api/v1/labs/{lab}/nodes/{node}/fail", "Break a node on purpose (kill its processes, freeze them, delete its namespace); the supervisor repairs it", Some(json!({
+            "type": "object", "required": ["mode"],
+            "properties": { "mode": { "enum": ["kill", "freeze", "netns"] } }
+        })), 200, json!({"type":"object","properties":{
+            "lab": {"type":"string"}, "node": {"type":"string"}, "mode": {"type":"string"}, "done": {"type":"string"}}})),
+        op("get", "/metrics", "Recovery-time histograms per phase and supervisor counters (Prometheus text)", None, 200, json!({"type":"string"})),
         op("post", "/api/v1/cleanup", "Remove leftovers of unfinished deploys and destroys", Some(json!({
             "type": "object", "properties": { "lab": { "type": "string" } }
         })), 200, json!({"type":"object"})),

@@ -192,6 +192,8 @@ pub struct Service {
     pub(crate) store: Store,
     pub(crate) exec: Executor,
     busy: Mutex<HashSet<String>>,
+    /// Self-healing state: injected faults, recovery figures.
+    pub(crate) heal: crate::heal::HealState,
     /// Signalled whenever a lab stops being busy.
     freed: std::sync::Condvar,
 }
@@ -224,6 +226,7 @@ impl Service {
             store,
             exec,
             busy: Mutex::new(HashSet::new()),
+            heal: crate::heal::HealState::default(),
             freed: std::sync::Condvar::new(),
         }
     }
@@ -234,6 +237,19 @@ impl Service {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Recovery figures in Prometheus text format.
+    pub fn metrics(&self) -> String {
+        self.heal.prometheus()
+    }
+
+    /// Whether an operation (deploy, destroy, change, repair) runs on a lab.
+    pub fn is_busy(&self, lab: &str) -> bool {
+        self.busy
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(lab)
     }
 
     pub(crate) fn claim(&self, lab: &str) -> Result<BusyGuard<'_>, ServiceError> {
@@ -312,6 +328,7 @@ impl Service {
         match result {
             Ok(()) => {
                 self.store.set_state(&lab, LabState::Running)?;
+                self.changed(&plan);
                 let nodes = plan.nodes.len();
                 self.store.add_event(
                     &lab,

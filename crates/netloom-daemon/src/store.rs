@@ -93,6 +93,14 @@ const SCHEMA: &[&str] = &[
         kind TEXT NOT NULL,
         message TEXT NOT NULL
      );",
+    // version 2: saved running configurations of routers
+    "CREATE TABLE configs (
+        lab TEXT NOT NULL,
+        node TEXT NOT NULL,
+        config TEXT NOT NULL,
+        saved_at INTEGER NOT NULL,
+        PRIMARY KEY (lab, node)
+     );",
 ];
 
 /// The SQLite store. One connection behind a mutex: the daemon's writes
@@ -205,8 +213,39 @@ impl Store {
     }
 
     pub fn delete_lab(&self, lab: &str) -> Result<(), StoreError> {
-        self.conn()
-            .execute("DELETE FROM labs WHERE name = ?1", params![lab])?;
+        let conn = self.conn();
+        conn.execute("DELETE FROM labs WHERE name = ?1", params![lab])?;
+        conn.execute("DELETE FROM configs WHERE lab = ?1", params![lab])?;
+        Ok(())
+    }
+
+    /// Records a router's running configuration (`netloom save`).
+    pub fn save_config(&self, lab: &str, node: &str, config: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO configs (lab, node, config, saved_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (lab, node) DO UPDATE SET config = ?3, saved_at = ?4",
+            params![lab, node, config, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// The last saved configuration of a router, if any.
+    pub fn saved_config(&self, lab: &str, node: &str) -> Result<Option<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT config FROM configs WHERE lab = ?1 AND node = ?2")?;
+        let mut rows = stmt.query(params![lab, node])?;
+        match rows.next()? {
+            Some(row) => Ok(Some(row.get(0)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Forgets a node's saved configuration (the node was removed).
+    pub fn forget_config(&self, lab: &str, node: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "DELETE FROM configs WHERE lab = ?1 AND node = ?2",
+            params![lab, node],
+        )?;
         Ok(())
     }
 

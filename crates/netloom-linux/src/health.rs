@@ -4,7 +4,7 @@
 //! configuration, and fault injection for tests and chaos runs.
 #![allow(unsafe_code)]
 
-use crate::error::{io_err, ExecError};
+use crate::error::ExecError;
 use crate::frr::{frr_pathspace, run_dir};
 use crate::ns::open_netns;
 use crate::procs;
@@ -29,6 +29,12 @@ pub fn pidfd(pid: i32) -> io::Result<OwnedFd> {
     }
     // SAFETY: the kernel just handed us this descriptor.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// True while a process exists and is not a zombie (a dead process whose
+/// parent has not collected it yet counts as dead).
+pub fn alive(pid: i32) -> bool {
+    procs::alive(pid)
 }
 
 /// One process a node cannot do without.
@@ -118,22 +124,25 @@ pub fn vty_probe(frr: &FrrPlan, daemon: &str, timeout: Duration) -> io::Result<(
 /// A router's running configuration as `vtysh -c 'show running-config'`
 /// prints it, from its first `!` on (the "Building configuration" lines
 /// and the FRR version line dropped), ready to be a `frr.conf`.
-pub fn running_config(vtysh: &std::path::Path, frr: &FrrPlan) -> Result<String, ExecError> {
+pub fn running_config(
+    vtysh: &std::path::Path,
+    netns: &str,
+    frr: &FrrPlan,
+    timeout: Duration,
+) -> Result<String, ExecError> {
     let ps = frr_pathspace(&frr.pathspace);
-    let out = Command::new(vtysh)
-        .arg("-N")
-        .arg(&ps)
-        .arg("-c")
-        .arg("show running-config")
-        .output()
-        .map_err(io_err(format!("run vtysh -N {ps}")))?;
-    if !out.status.success() {
+    let mut cmd = Command::new(vtysh);
+    cmd.arg("-N").arg(&ps).arg("-c").arg("show running-config");
+    // Inside the node: vtysh writes its own host name into the
+    // configuration, which must be the node's, not the machine's.
+    let done = crate::run::run_in(cmd, netns, "vtysh", timeout)?;
+    if !done.status.success() {
         return Err(ExecError::Vtysh {
             action: "show the running configuration".into(),
-            detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            detail: crate::run::describe(&done),
         });
     }
-    Ok(clean_running_config(&String::from_utf8_lossy(&out.stdout)))
+    Ok(clean_running_config(&done.output))
 }
 
 /// Drops what `show running-config` adds around the configuration.

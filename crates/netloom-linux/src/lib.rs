@@ -269,8 +269,14 @@ impl Executor {
 
     /// A router's running configuration (`show running-config`, cleaned
     /// up to be a `frr.conf`).
-    pub fn running_config(&self, frr: &netloom_plan::FrrPlan) -> Result<String, ExecError> {
-        health::running_config(&self.vtysh, frr)
+    pub fn running_config(&self, node: &NodePlan) -> Result<String, ExecError> {
+        match &node.frr {
+            Some(frr) => health::running_config(&self.vtysh, &node.netns, frr, self.exec_timeout),
+            None => Err(ExecError::Vtysh {
+                action: "show the running configuration".into(),
+                detail: format!("node {} is not a router", node.name),
+            }),
+        }
     }
 
     /// Applies phases in order (steps of a phase in parallel); on failure
@@ -689,6 +695,11 @@ impl Executor {
             }
         }
     }
+}
+
+/// Whether a namespace's file is there (and is a namespace).
+pub fn ns_exists(netns: &str) -> bool {
+    ns::open_netns(netns).is_ok()
 }
 
 /// The kernel's neighbour (ARP/NDP) tables are sized machine-wide

@@ -128,6 +128,8 @@ pub(crate) fn terminate(pids: &[i32], grace: Duration) -> Result<(), ExecError> 
     }
     for &pid in pids {
         let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        // A stopped (frozen) process acts on the TERM only once continued.
+        let _ = kill(Pid::from_raw(pid), Signal::SIGCONT);
     }
     let mut left = wait_gone(pids, grace);
     if !left.is_empty() {

@@ -517,4 +517,23 @@ mod transition {
             .iter()
             .any(|s| matches!(s, Step::CreateNetns { node, .. } if node.as_str() != "r1")));
     }
+
+    #[test]
+    fn rebuilding_a_node_rebuilds_the_hosts_on_its_links() {
+        let mut topo = lab();
+        topo.links.push(Link::new(ep("r2:eth2"), ep("h9:eth1")));
+        topo.nodes.insert(
+            NodeName::new("h9").unwrap(),
+            node("h9", NodeKind::Host, None),
+        );
+        let p = planned(&topo);
+        let t = crate::transition::rebuild(&p, "r2");
+        let names: Vec<&str> = t.rebuilt.iter().map(NodeName::as_str).collect();
+        assert_eq!(names, ["h9", "r2"]);
+        // h1 hangs off the switch, not off r2: it stays.
+        assert!(!t
+            .teardown
+            .iter()
+            .any(|s| matches!(s, Step::DeleteNetns { node, .. } if node.as_str() == "h1")));
+    }
 }

@@ -220,18 +220,30 @@ fn take_away(plan: &Plan, gone: &BTreeSet<&str>, take: &[LinkPlan]) -> Vec<Step>
 
 /// Rebuilding one node of a running plan as it is (a repair): its
 /// namespace, processes and links go (whatever is left of them) and come
-/// back with the same names and link ids.
+/// back with the same names and link ids. Hosts linked to it are rebuilt
+/// too: their ends of its links are new interfaces, and a host's addresses
+/// and routes come from its exec commands, which only a rebuild runs
+/// again (routers get theirs back from zebra, switches their ports).
 pub fn rebuild(plan: &Plan, node: &str) -> Transition {
-    let gone: BTreeSet<&str> = plan
-        .nodes
-        .iter()
-        .filter(|n| n.name.as_str() == node)
-        .map(|n| n.name.as_str())
-        .collect();
+    let mut gone: BTreeSet<&str> = BTreeSet::new();
+    if plan.node(node).is_some() {
+        gone.insert(node);
+        for l in &plan.links {
+            for (here, there) in [(&l.a, &l.b), (&l.b, &l.a)] {
+                if here.node.as_str() == node
+                    && plan
+                        .node(there.node.as_str())
+                        .is_some_and(|n| n.kind == netloom_model::NodeKind::Host)
+                {
+                    gone.insert(there.node.as_str());
+                }
+            }
+        }
+    }
     let links: Vec<LinkPlan> = plan
         .links
         .iter()
-        .filter(|l| l.a.node.as_str() == node || l.b.node.as_str() == node)
+        .filter(|l| gone.contains(l.a.node.as_str()) || gone.contains(l.b.node.as_str()))
         .cloned()
         .collect();
     let phases = bring_up(plan, &gone, &links);

@@ -2,17 +2,29 @@
 //! [`Direction`]s.
 //!
 //! # Threading model
-//! One dedicated OS thread per direction (`wire-<a>>` / `wire-<b>>`). Each
-//! thread owns its `Direction` and the frames it holds, and loops:
-//! 1. write every frame that is due to the egress TAP (duplicates twice,
-//!    corrupted ones with a bit flipped, a copy to the capture channel);
-//! 2. `ppoll` the ingress TAP and its wake-up eventfd with a timeout until
-//!    the next release (timer slack set to 1 ns, so the kernel's hrtimer
-//!    fires within tens of microseconds, not the default 50 us slack plus
-//!    the 1 ms resolution of async runtimes);
+//! One dedicated OS thread per link (`wire-<a>=<b>`, cut to 15 bytes)
+//! serves both directions. It owns both `Direction`s and the frames they
+//! hold, and loops:
+//! 1. write every frame of either direction that is due to its egress TAP
+//!    (duplicates twice, corrupted ones with a bit flipped, a copy to the
+//!    capture channel);
+//! 2. `ppoll` both TAPs, the link's wake-up eventfd and a timerfd set to
+//!    [`LinkConfig::spin`] before the next release (a timerfd has no timer
+//!    slack; a `ppoll` timeout gets 0.1% of its length, 50 us at 50 ms).
+//!    Within `spin` of a release it polls without sleeping;
 //! 3. apply pending control changes (props, capture) when woken;
-//! 4. read up to [`BATCH`] frames without blocking, stamp each with
-//!    `CLOCK_MONOTONIC` and offer it to the `Direction`.
+//! 4. read up to [`BATCH`] frames from each readable TAP without blocking,
+//!    stamp each with `CLOCK_MONOTONIC` and offer it to its `Direction`.
+//!
+//! One thread rather than one per direction because a wake-up of an idle
+//! (virtual) CPU costs tens to hundreds of microseconds: when the thread
+//! writes a request into TAP B, the kernel runs B's stack inside that
+//! `write` (softirq on the same CPU) and queues the answer on B before the
+//! `write` returns, so the next `ppoll` finds it at once. A ping crossing
+//! a zero-delay link wakes the thread once, not two threads once each.
+//! Throughput does not need two threads: both directions of a TCP stream
+//! (data and ACKs) cost one core at most, and the kernel work of the
+//! receiving side runs in the writer's context either way.
 //!
 //! No locks on the frame path: control changes go through a mutex that only
 //! the control side and the wake-up path touch, counters are published as
@@ -36,6 +48,9 @@ use nix::errno::Errno;
 use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 use nix::sys::time::TimeSpec;
+use nix::sys::timerfd::{
+    ClockId as TimerClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags,
+};
 use nix::time::{clock_gettime, ClockId};
 
 use crate::error::WireError;
@@ -232,21 +247,24 @@ impl AtomicCounters {
 
 #[derive(Default)]
 struct Pending {
-    props: Option<Props>,
+    /// New props per direction (index 0: A→B, 1: B→A).
+    props: [Option<Props>; 2],
     capture: Option<Option<SyncSender<Captured>>>,
 }
 
 struct Side {
-    wake: EventFd,
-    pending: Mutex<Pending>,
     /// The props last set (what [`LinkHandle::props`] reports).
     current: Mutex<Props>,
     counters: AtomicCounters,
-    running: AtomicBool,
 }
 
 struct Shared {
     stop: AtomicBool,
+    /// True while the link's thread runs.
+    running: AtomicBool,
+    /// Wakes the thread for control changes and stop.
+    wake: EventFd,
+    pending: Mutex<Pending>,
     sides: [Side; 2],
 }
 
@@ -258,78 +276,74 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Link;
 
 impl Link {
-    /// Starts the two threads of a link between `a` and `b`. The TAPs move
-    /// into the link; [`LinkHandle::into_taps`] gives them back.
+    /// Starts the thread of a link between `a` and `b`. The TAPs move into
+    /// the link; [`LinkHandle::into_taps`] gives them back.
     pub fn start(a: Tap, b: Tap, config: LinkConfig) -> Result<LinkHandle, WireError> {
         config.a_to_b.validate()?;
         config.b_to_a.validate()?;
-        let side = |props: &Props| -> Result<Side, WireError> {
-            Ok(Side {
-                wake: EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
-                    .map_err(|e| WireError::sys("create an eventfd", e))?,
-                pending: Mutex::new(Pending::default()),
-                current: Mutex::new(props.clone()),
-                counters: AtomicCounters::default(),
-                running: AtomicBool::new(true),
-            })
+        let side = |props: &Props| Side {
+            current: Mutex::new(props.clone()),
+            counters: AtomicCounters::default(),
         };
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
-            sides: [side(&config.a_to_b)?, side(&config.b_to_a)?],
+            running: AtomicBool::new(true),
+            wake: EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
+                .map_err(|e| WireError::sys("create an eventfd", e))?,
+            pending: Mutex::new(Pending::default()),
+            sides: [side(&config.a_to_b), side(&config.b_to_a)],
         });
+        let timer = TimerFd::new(
+            TimerClockId::CLOCK_MONOTONIC,
+            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+        )
+        .map_err(|e| WireError::sys("create a timerfd", e))?;
         let taps = [Arc::new(a), Arc::new(b)];
         for (tap, props) in taps.iter().zip([&config.a_to_b, &config.b_to_a]) {
             tap.set_offload(props.is_frame_uniform())?;
             tap.set_carrier(props.up)?;
         }
         let name = format!("{}<>{}", taps[0].name(), taps[1].name());
-        let mut threads = Vec::with_capacity(2);
-        for (i, props) in [config.a_to_b, config.b_to_a].into_iter().enumerate() {
-            let worker = Worker {
-                side: i,
-                dir: if i == 0 { Dir::AtoB } else { Dir::BtoA },
-                shared: shared.clone(),
-                ingress: taps[i].clone(),
-                egress: taps[1 - i].clone(),
-                sched: Direction::new(
-                    props,
-                    config.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                ),
-                capture: config.capture.clone(),
-                spin: config.spin.as_nanos() as u64,
-                realtime: config.realtime,
-                small: Vec::new(),
-                large: Vec::new(),
-                write_errors: 0,
-                late: Lateness::default(),
-            };
-            let thread_name = format!("wire-{}>", taps[i].name());
-            let spawned = std::thread::Builder::new()
-                .name(thread_name)
-                .spawn(move || worker.run());
-            match spawned {
-                Ok(t) => threads.push(t),
-                Err(source) => {
-                    let mut handle = LinkHandle {
-                        name,
-                        shared,
-                        threads,
-                        taps: Some(taps),
-                    };
-                    handle.shutdown();
-                    return Err(WireError::Io {
-                        what: "spawn a wire thread".into(),
-                        source,
-                    });
-                }
-            }
+        let lane = |i: usize, props: Props| Lane {
+            dir: if i == 0 { Dir::AtoB } else { Dir::BtoA },
+            sched: Direction::new(
+                props,
+                config.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            ),
+            write_errors: 0,
+            late: Lateness::default(),
+        };
+        let worker = Worker {
+            shared: shared.clone(),
+            taps: taps.clone(),
+            lanes: [lane(0, config.a_to_b), lane(1, config.b_to_a)],
+            capture: config.capture,
+            spin: config.spin.as_nanos() as u64,
+            realtime: config.realtime,
+            timer,
+            armed: None,
+            fifo: false,
+            window: (0, 0),
+            small: Vec::new(),
+            large: Vec::new(),
+        };
+        // Linux keeps 15 bytes of a thread name; std truncates.
+        let thread_name = format!("wire-{}={}", taps[0].name(), taps[1].name());
+        let spawned = std::thread::Builder::new()
+            .name(thread_name)
+            .spawn(move || worker.run());
+        match spawned {
+            Ok(t) => Ok(LinkHandle {
+                name,
+                shared,
+                thread: Some(t),
+                taps: Some(taps),
+            }),
+            Err(source) => Err(WireError::Io {
+                what: "spawn a wire thread".into(),
+                source,
+            }),
         }
-        Ok(LinkHandle {
-            name,
-            shared,
-            threads,
-            taps: Some(taps),
-        })
     }
 }
 
@@ -337,7 +351,7 @@ impl Link {
 pub struct LinkHandle {
     name: String,
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
+    thread: Option<JoinHandle<()>>,
     taps: Option<[Arc<Tap>; 2]>,
 }
 
@@ -356,11 +370,11 @@ impl LinkHandle {
             .expect("taps are present until the handle is consumed")
     }
 
-    fn wake(&self, side: usize) -> Result<(), WireError> {
-        if !self.shared.sides[side].running.load(Relaxed) {
+    fn wake(&self) -> Result<(), WireError> {
+        if !self.shared.running.load(Relaxed) {
             return Err(WireError::Stopped(self.name.clone()));
         }
-        self.shared.sides[side]
+        self.shared
             .wake
             .write(1)
             .map(drop)
@@ -375,16 +389,17 @@ impl LinkHandle {
     /// failure the endpoints do not see.
     pub fn set_props(&self, dir: Dir, props: Props) -> Result<(), WireError> {
         props.validate()?;
+        if !self.shared.running.load(Relaxed) {
+            return Err(WireError::Stopped(self.name.clone()));
+        }
         for &s in dir.sides() {
-            let side = &self.shared.sides[s];
             // Offloads are a property of the ingress TAP; switch them before
             // the thread sees per-frame props so super-frames stop first.
             self.taps()[s].set_offload(props.is_frame_uniform())?;
-            lock(&side.pending).props = Some(props.clone());
-            *lock(&side.current) = props.clone();
-            self.wake(s)?;
+            lock(&self.shared.pending).props[s] = Some(props.clone());
+            *lock(&self.shared.sides[s].current) = props.clone();
         }
-        Ok(())
+        self.wake()
     }
 
     /// The props last set for `dir` ([`Dir::Both`] reports A→B).
@@ -411,15 +426,12 @@ impl LinkHandle {
 
     /// Starts or stops sending copies of written frames to `capture`.
     pub fn set_capture(&self, capture: Option<SyncSender<Captured>>) -> Result<(), WireError> {
-        for s in 0..2 {
-            lock(&self.shared.sides[s].pending).capture = Some(capture.clone());
-            self.wake(s)?;
-        }
-        Ok(())
+        lock(&self.shared.pending).capture = Some(capture);
+        self.wake()
     }
 
-    /// The counters as last published by the threads (at most one loop,
-    /// i.e. one batch or one timer wake-up, old).
+    /// The counters as last published by the thread (at most one loop,
+    /// i.e. one batch per direction or one timer wake-up, old).
     pub fn counters(&self) -> LinkCounters {
         let (a_to_b, a_to_b_write_errors, a_to_b_lateness) = self.shared.sides[0].counters.load();
         let (b_to_a, b_to_a_write_errors, b_to_a_lateness) = self.shared.sides[1].counters.load();
@@ -433,10 +445,10 @@ impl LinkHandle {
         }
     }
 
-    /// True while both threads run (a thread ends when its TAP vanishes,
-    /// e.g. because its namespace was deleted).
+    /// True while the link's thread runs (it ends when either TAP
+    /// vanishes, e.g. because its namespace was deleted).
     pub fn is_running(&self) -> bool {
-        self.shared.sides.iter().all(|s| s.running.load(Relaxed))
+        self.shared.running.load(Relaxed)
     }
 
     /// `"<a>" <> "<b>"`: the TAP names.
@@ -446,21 +458,19 @@ impl LinkHandle {
 
     fn shutdown(&mut self) {
         self.shared.stop.store(true, Relaxed);
-        for side in &self.shared.sides {
-            let _ = side.wake.write(1);
-        }
-        for t in self.threads.drain(..) {
+        let _ = self.shared.wake.write(1);
+        if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 
-    /// Stops both threads; frames they held are discarded. The TAPs close
+    /// Stops the thread; frames it held are discarded. The TAPs close
     /// (and vanish unless persistent).
     pub fn stop(mut self) {
         self.shutdown();
     }
 
-    /// Stops both threads and hands the TAPs back, e.g. to restart the link
+    /// Stops the thread and hands the TAPs back, e.g. to restart the link
     /// with a new engine without the endpoints seeing the device vanish.
     pub fn into_taps(mut self) -> (Tap, Tap) {
         self.shutdown();
@@ -469,7 +479,7 @@ impl LinkHandle {
             .take()
             .expect("taps are present until the handle is consumed");
         let unwrap = |t: Arc<Tap>| {
-            Arc::try_unwrap(t).expect("threads have ended, so nothing else holds the tap")
+            Arc::try_unwrap(t).expect("the thread has ended, so nothing else holds the tap")
         };
         (unwrap(a), unwrap(b))
     }
@@ -487,101 +497,194 @@ struct Frame {
     len: usize,
 }
 
+/// Length of the windows over which a real-time link measures its CPU
+/// share ([`LinkConfig::realtime`]).
+pub const RT_WINDOW: Nanos = 50_000_000;
+/// The CPU share (of one CPU) above which a real-time link's thread runs
+/// as an ordinary thread for the next [`RT_WINDOW`]: a busy link then
+/// competes fairly with the processes it serves instead of starving them.
+pub const RT_MAX_SHARE: f64 = 0.3;
+
+fn thread_cpu_now() -> Nanos {
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map(|ts| ts.tv_sec() as u64 * 1_000_000_000 + ts.tv_nsec() as u64)
+        .unwrap_or(0)
+}
+
 fn mono_now() -> Nanos {
     let ts = clock_gettime(ClockId::CLOCK_MONOTONIC).expect("CLOCK_MONOTONIC is always readable");
     ts.tv_sec() as u64 * 1_000_000_000 + ts.tv_nsec() as u64
 }
 
-struct Worker {
-    side: usize,
+/// One direction as the thread drives it: frames read from `taps[i]` go
+/// through lane `i` and are written to `taps[1 - i]`.
+struct Lane {
     dir: Dir,
-    shared: Arc<Shared>,
-    ingress: Arc<Tap>,
-    egress: Arc<Tap>,
     sched: Direction<Frame>,
-    capture: Option<SyncSender<Captured>>,
-    spin: Nanos,
-    realtime: Option<i32>,
-    small: Vec<Frame>,
-    large: Vec<Frame>,
     write_errors: u64,
     late: Lateness,
 }
 
+/// What one `ppoll` reported for a TAP.
+#[derive(Clone, Copy, Default)]
+struct Ready {
+    readable: bool,
+    gone: bool,
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    taps: [Arc<Tap>; 2],
+    lanes: [Lane; 2],
+    capture: Option<SyncSender<Captured>>,
+    spin: Nanos,
+    realtime: Option<i32>,
+    /// Fires `spin` before the next release (no timer slack, unlike a
+    /// `ppoll` timeout).
+    timer: TimerFd,
+    /// The instant the timer is set for, if it is set and has not fired.
+    armed: Option<Nanos>,
+    /// True while the thread runs in `SCHED_FIFO`.
+    fifo: bool,
+    /// Start of the current CPU-share window: `CLOCK_MONOTONIC` and the
+    /// thread's CPU time.
+    window: (Nanos, Nanos),
+    small: Vec<Frame>,
+    large: Vec<Frame>,
+}
+
 impl Worker {
     fn run(mut self) {
-        // Precise wake-ups: the default slack of 50 us would be added to
-        // every timed ppoll.
+        // No slack on the thread's own timers (the timerfd has none anyway).
         let _ = nix::sys::prctl::set_timerslack(1);
         if let Some(priority) = self.realtime {
-            let _ = crate::tap::set_thread_fifo(priority);
+            self.fifo = crate::tap::set_thread_fifo(Some(priority)).is_ok();
         }
-        let hdr = if self.ingress.vnet_hdr() {
-            VNET_HDR_LEN
-        } else {
-            0
-        };
+        self.window = (mono_now(), thread_cpu_now());
+        let hdr = [0, 1].map(|i| {
+            if self.taps[i].vnet_hdr() {
+                VNET_HDR_LEN
+            } else {
+                0
+            }
+        });
         let mut scratch = self.take_large();
-        loop {
-            self.release_due(hdr);
+        'run: loop {
+            let now = mono_now();
+            for (i, &h) in hdr.iter().enumerate() {
+                self.release_due(i, now, h);
+            }
+            self.govern_class(now);
             self.publish();
             if self.shared.stop.load(Relaxed) {
                 break;
             }
-            let timeout = self.sched.next_release().map(|t| {
-                let d = Duration::from_nanos(poll_timeout(t.saturating_sub(mono_now()), self.spin));
-                TimeSpec::from_duration(d)
-            });
-            let (ready_in, ready_wake, gone) = {
-                let side = &self.shared.sides[self.side];
-                let mut fds = [
-                    PollFd::new(self.ingress.as_fd(), PollFlags::POLLIN),
-                    PollFd::new(side.wake.as_fd(), PollFlags::POLLIN),
-                ];
-                match ppoll(&mut fds, timeout, None) {
-                    Ok(_) | Err(Errno::EINTR) => {}
-                    Err(_) => break,
-                }
-                let rin = fds[0].revents().unwrap_or(PollFlags::empty());
-                let rwake = fds[1].revents().unwrap_or(PollFlags::empty());
-                (
-                    rin.contains(PollFlags::POLLIN),
-                    rwake.contains(PollFlags::POLLIN),
-                    rin.intersects(PollFlags::POLLERR | PollFlags::POLLHUP | PollFlags::POLLNVAL),
-                )
+            let Ok((ready, wake, timer)) = self.wait() else {
+                break;
             };
-            if ready_wake {
+            if timer {
+                let _ = nix::unistd::read(self.timer.as_fd(), &mut [0u8; 8]);
+                self.armed = None;
+            }
+            if wake {
                 self.apply_control();
             }
-            if ready_in && !self.read_batch(&mut scratch, hdr) {
-                break;
+            for i in 0..2 {
+                if ready[i].readable && !self.read_batch(i, &mut scratch, hdr[i]) {
+                    break 'run;
+                }
             }
-            if gone && !ready_in {
+            if ready.iter().any(|r| r.gone && !r.readable) {
                 break;
             }
         }
         self.publish();
-        self.shared.sides[self.side].running.store(false, Relaxed);
+        self.shared.running.store(false, Relaxed);
+    }
+
+    /// Waits for a frame on either TAP, a control change, or the time to
+    /// release the next frame: sleeps (timerfd) until `spin` before it,
+    /// then polls without sleeping until it is due.
+    fn wait(&mut self) -> Result<([Ready; 2], bool, bool), Errno> {
+        let next = self
+            .lanes
+            .iter()
+            .filter_map(|l| l.sched.next_release())
+            .min();
+        let mut timeout = None;
+        if let Some(t) = next {
+            let wake_at = t.saturating_sub(self.spin);
+            if wake_at <= mono_now() {
+                timeout = Some(TimeSpec::new(0, 0));
+            } else if self.armed != Some(wake_at) {
+                let at = TimeSpec::from_duration(Duration::from_nanos(wake_at));
+                self.timer.set(
+                    Expiration::OneShot(at),
+                    TimerSetTimeFlags::TFD_TIMER_ABSTIME,
+                )?;
+                self.armed = Some(wake_at);
+            }
+        }
+        let mut fds = [
+            PollFd::new(self.taps[0].as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.taps[1].as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.shared.wake.as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.timer.as_fd(), PollFlags::POLLIN),
+        ];
+        match ppoll(&mut fds, timeout, None) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+        let rev = |i: usize| fds[i].revents().unwrap_or(PollFlags::empty());
+        let tap = |i: usize| Ready {
+            readable: rev(i).contains(PollFlags::POLLIN),
+            gone: rev(i).intersects(PollFlags::POLLERR | PollFlags::POLLHUP | PollFlags::POLLNVAL),
+        };
+        Ok((
+            [tap(0), tap(1)],
+            rev(2).contains(PollFlags::POLLIN),
+            rev(3).contains(PollFlags::POLLIN),
+        ))
+    }
+
+    /// With [`LinkConfig::realtime`]: at the end of each [`RT_WINDOW`],
+    /// leaves `SCHED_FIFO` when the thread used more than
+    /// [`RT_MAX_SHARE`] of a CPU in it, and returns to it when it used less.
+    fn govern_class(&mut self, now: Nanos) {
+        let Some(priority) = self.realtime else {
+            return;
+        };
+        let (start, cpu_start) = self.window;
+        if now < start + RT_WINDOW {
+            return;
+        }
+        let cpu = thread_cpu_now();
+        let busy = cpu.saturating_sub(cpu_start) as f64 / (now - start) as f64;
+        let want = busy <= RT_MAX_SHARE;
+        if want != self.fifo && crate::tap::set_thread_fifo(want.then_some(priority)).is_ok() {
+            self.fifo = want;
+        }
+        self.window = (now, cpu);
     }
 
     fn publish(&self) {
-        self.shared.sides[self.side].counters.store(
-            &self.sched.counters(),
-            self.write_errors,
-            &self.late,
-        );
+        for (side, lane) in self.shared.sides.iter().zip(&self.lanes) {
+            side.counters
+                .store(&lane.sched.counters(), lane.write_errors, &lane.late);
+        }
     }
 
     fn apply_control(&mut self) {
-        let side = &self.shared.sides[self.side];
-        let _ = side.wake.read();
-        let pending = std::mem::take(&mut *lock(&side.pending));
+        let _ = self.shared.wake.read();
+        let pending = std::mem::take(&mut *lock(&self.shared.pending));
         if let Some(capture) = pending.capture {
             self.capture = capture;
         }
-        if let Some(props) = pending.props {
-            for f in self.sched.set_props(props) {
-                self.recycle(f);
+        for (i, props) in pending.props.into_iter().enumerate() {
+            if let Some(props) = props {
+                for f in self.lanes[i].sched.set_props(props) {
+                    self.recycle(f);
+                }
             }
         }
     }
@@ -603,10 +706,11 @@ impl Worker {
         }
     }
 
-    /// Reads up to [`BATCH`] frames; false when the TAP is gone.
-    fn read_batch(&mut self, scratch: &mut Frame, hdr: usize) -> bool {
+    /// Reads up to [`BATCH`] frames from TAP `i` into lane `i`; false when
+    /// the TAP is gone.
+    fn read_batch(&mut self, i: usize, scratch: &mut Frame, hdr: usize) -> bool {
         for _ in 0..BATCH {
-            let n = match nix::unistd::read(self.ingress.as_fd(), &mut scratch.data) {
+            let n = match nix::unistd::read(self.taps[i].as_fd(), &mut scratch.data) {
                 Ok(n) => n,
                 Err(Errno::EAGAIN) | Err(Errno::EINTR) => return true,
                 Err(_) => return false,
@@ -630,35 +734,36 @@ impl Worker {
                 f.len = n;
                 f
             };
-            if let (_, Some(dropped)) = self.sched.enqueue(now, frame, wire_len) {
+            if let (_, Some(dropped)) = self.lanes[i].sched.enqueue(now, frame, wire_len) {
                 self.recycle(dropped);
             }
         }
         true
     }
 
-    fn release_due(&mut self, hdr: usize) {
-        let now = mono_now();
-        while let Some(r) = self.sched.pop_due(now) {
-            self.write(r, hdr);
+    /// Writes every frame of lane `i` that is due at `now`.
+    fn release_due(&mut self, i: usize, now: Nanos, hdr: usize) {
+        while let Some(r) = self.lanes[i].sched.pop_due(now) {
+            self.write(i, r, hdr);
         }
     }
 
-    fn write(&mut self, r: Released<Frame>, hdr: usize) {
+    fn write(&mut self, i: usize, r: Released<Frame>, hdr: usize) {
         let late = mono_now().saturating_sub(r.release_at);
         let bucket = LATENESS_BOUNDS
             .iter()
             .position(|&b| late <= b)
             .unwrap_or(LATENESS_BOUNDS.len());
-        self.late.buckets[bucket] += 1;
+        let lane = &mut self.lanes[i];
+        lane.late.buckets[bucket] += 1;
         let mut f = r.frame;
         if let Some(word) = r.corrupt {
             corrupt(&mut f.data[..f.len], hdr, word);
         }
         let copies = if r.duplicate { 2 } else { 1 };
         for _ in 0..copies {
-            if nix::unistd::write(self.egress.as_fd(), &f.data[..f.len]).is_err() {
-                self.write_errors += 1;
+            if nix::unistd::write(self.taps[1 - i].as_fd(), &f.data[..f.len]).is_err() {
+                lane.write_errors += 1;
             }
         }
         if let Some(tx) = &self.capture {
@@ -666,7 +771,7 @@ impl Worker {
             let captured = Captured {
                 at: SystemTime::now(),
                 mono: mono_now(),
-                dir: self.dir,
+                dir: lane.dir,
                 frame,
             };
             for _ in 0..copies {
@@ -677,17 +782,6 @@ impl Worker {
         }
         self.recycle(f);
     }
-}
-
-/// How long to sleep in `ppoll` when the next release is `rem` ns away.
-/// The kernel gives `poll`-family timeouts a slack of 0.1% of the timeout
-/// (whatever the thread's timer slack; 50 us for a 50 ms wait), so the
-/// sleep is shortened by that much: the thread wakes early, finds nothing
-/// due and sleeps again for the short rest, whose slack is negligible. The
-/// last `spin` ns are not slept at all.
-fn poll_timeout(rem: Nanos, spin: Nanos) -> Nanos {
-    let t = rem.saturating_sub(spin);
-    t - t / 1000 - (t / 1000).min(1)
 }
 
 /// The bytes a frame occupies on a real link: a GSO super-frame counts the

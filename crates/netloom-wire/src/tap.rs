@@ -278,17 +278,22 @@ impl AsFd for Tap {
 }
 
 /// Puts the calling thread in the `SCHED_FIFO` class at `priority`
-/// (1..=99; needs `CAP_SYS_NICE`). Used by wire threads that ask for it.
-pub(crate) fn set_thread_fifo(priority: i32) -> Result<(), WireError> {
+/// (1..=99; needs `CAP_SYS_NICE`), or back in the ordinary class
+/// (`SCHED_OTHER`) for `None`. Used by wire threads.
+pub(crate) fn set_thread_fifo(priority: Option<i32>) -> Result<(), WireError> {
+    let (policy, prio) = match priority {
+        Some(p) => (libc::SCHED_FIFO, p),
+        None => (libc::SCHED_OTHER, 0),
+    };
     let param = libc::sched_param {
-        sched_priority: priority,
+        sched_priority: prio,
     };
     // SAFETY: `param` is a valid `sched_param` living across the call; pid 0
     // is the calling thread.
-    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) };
+    let rc = unsafe { libc::sched_setscheduler(0, policy, &param) };
     Errno::result(rc)
         .map(drop)
-        .map_err(|e| WireError::sys(format!("set SCHED_FIFO priority {priority}"), e))
+        .map_err(|e| WireError::sys(format!("set scheduling class {priority:?}"), e))
 }
 
 trait NonBlock {

@@ -242,15 +242,24 @@ export const tests = [
       await panel.locator(".panel-name", { hasText: "r1:eth1 ↔ r2:eth1" }).waitFor();
       await shot(page, "ospf-3-link-panel");
 
-      // Live status: kill r2's ospfd; the daemon reports r2 degraded.
+      // Live status: kill r2's ospfd; the supervisor reports r2 failed and
+      // repairs it; the page shows both.
       const ospfd = (await api("GET", "/api/v1/labs/ospf-triangle")).nodes.find((n) => n.name === "r2").daemons.find((d) => d.name === "ospfd");
       process.kill(ospfd.pid, "SIGKILL");
       await until(
         "r2 drawn as not running",
         () => page.evaluate(() => window.netloom.app.canvas.cy.getElementById("node:r2").data("status") !== "running"),
         30000,
+        5,
       );
       await shot(page, "ospf-4-r2-not-running");
+      await until(
+        "r2 running again after its repair",
+        () => page.evaluate(() => window.netloom.app.canvas.cy.getElementById("node:r2").data("status") === "running"),
+        30000,
+      );
+      const fresh = (await api("GET", "/api/v1/labs/ospf-triangle")).nodes.find((n) => n.name === "r2").daemons.find((d) => d.name === "ospfd");
+      if (!fresh.alive || fresh.pid === ospfd.pid) throw new Error(`ospfd was not restarted: ${JSON.stringify(fresh)}`);
     },
   },
 

@@ -1,0 +1,255 @@
+//! Self-healing end to end (real FRR): the daemon's supervisor notices a
+//! killed bgpd, a deleted namespace, a dead host process, and repairs them
+//! with the saved configuration; crash loops stop; `restart: never` only
+//! reports; a daemon killed in the middle of a repair finishes the job when
+//! it comes back.
+
+mod common;
+
+use common::{example, Env};
+use std::time::Duration;
+
+fn events(env: &Env) -> Vec<serde_json::Value> {
+    serde_json::from_str(&env.ok(&["events", "--format", "json"])).unwrap()
+}
+
+fn has_event(env: &Env, node: &str, kind: &str) -> usize {
+    events(env)
+        .iter()
+        .filter(|e| e["node"] == node && e["kind"] == kind)
+        .count()
+}
+
+fn bgp_established(env: &Env, node: &str) -> bool {
+    env.vtysh_json(node, "show bgp summary json")
+        .and_then(|v| {
+            let peers = v["ipv4Unicast"]["peers"].as_object()?.clone();
+            Some(!peers.is_empty() && peers.values().all(|p| p["state"] == "Established"))
+        })
+        .unwrap_or(false)
+}
+
+fn pid_of(env: &Env, lab: &str, node: &str, daemon: &str) -> i32 {
+    let path = format!("/var/run/frr/{}-{lab}+{node}/{daemon}.pid", env.prefix());
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn kill9(pid: i32) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+}
+
+fn running_config(env: &Env, node: &str) -> String {
+    let out = env.exec(node, &["vtysh", "-c", "show running-config"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip_while(|l| !l.starts_with('!'))
+        .filter(|l| !l.starts_with("frr version"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_killed_bgpd_comes_back_with_the_saved_configuration() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    env.deploy(&example("bgp-pair/lab.yml"));
+    env.wait_for("BGP up", Duration::from_secs(60), || {
+        bgp_established(&env, "r1").then_some(())
+    });
+    // A change made by hand, then saved: the repair must bring it back.
+    env.exec(
+        "r1",
+        &[
+            "vtysh",
+            "-c",
+            "conf t",
+            "-c",
+            "router bgp 65001",
+            "-c",
+            "neighbor 10.0.0.1 description saved-by-test",
+        ],
+    );
+    let out = env.ok(&["save"]);
+    assert!(out.contains("saved 2 router configurations"), "{out}");
+    let saved = running_config(&env, "r1");
+    assert!(saved.contains("saved-by-test"), "{saved}");
+
+    let old = pid_of(&env, "bgp-pair", "r1", "bgpd");
+    kill9(old);
+    env.wait_for("r1 repaired", Duration::from_secs(20), || {
+        (has_event(&env, "r1", "recovered") >= 1).then_some(())
+    });
+    assert!(has_event(&env, "r1", "node-failed") >= 1);
+    assert_ne!(pid_of(&env, "bgp-pair", "r1", "bgpd"), old);
+    env.wait_for("BGP up again", Duration::from_secs(60), || {
+        bgp_established(&env, "r1").then_some(())
+    });
+    assert_eq!(running_config(&env, "r1"), saved);
+    env.wait_for("routing-restored event", Duration::from_secs(30), || {
+        (has_event(&env, "r1", "routing-restored") >= 1).then_some(())
+    });
+    let metrics = env.ok(&["metrics"]);
+    assert!(
+        metrics.contains("netloom_recovery_seconds_count{phase=\"data_plane\"} 1"),
+        "{metrics}"
+    );
+    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(30));
+    env.ok(&["destroy", "--all"]);
+    env.assert_clean();
+}
+
+#[test]
+fn a_deleted_namespace_is_rebuilt_with_links_and_addresses() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    env.deploy(&example("bgp-pair/lab.yml"));
+    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(60));
+    let netns = format!("{}-bgp-pair.r2", env.prefix());
+    let del = std::process::Command::new("ip")
+        .args(["netns", "del", &netns])
+        .status()
+        .unwrap();
+    assert!(del.success());
+    env.wait_for("r2 rebuilt", Duration::from_secs(20), || {
+        (has_event(&env, "r2", "recovered") >= 1).then_some(())
+    });
+    let lab: serde_json::Value =
+        serde_json::from_str(&env.ok(&["inspect", "--format", "json"])).unwrap();
+    let r2 = lab[0]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "r2")
+        .unwrap()
+        .clone();
+    assert_eq!(r2["status"], "running", "{r2}");
+    let addrs = r2["interfaces"].to_string();
+    assert!(
+        addrs.contains("10.0.0.1/31") && addrs.contains("192.168.2.1/24"),
+        "{addrs}"
+    );
+    // Routing and the far host (whose link was rebuilt with r2) are back.
+    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(60));
+    env.ok(&["destroy", "--all"]);
+    env.assert_clean();
+}
+
+const HOST_LAB: &str = "\
+name: heal-hosts
+topology:
+  nodes:
+    a:
+      kind: host
+      exec:
+        - ip addr add 10.66.0.1/24 dev eth1
+        - sleep 100000 &
+    b:
+      kind: host
+      restart: never
+      exec:
+        - ip addr add 10.66.0.2/24 dev eth1
+        - sleep 100001 &
+  links:
+    - endpoints: [\"a:eth1\", \"b:eth1\"]
+";
+
+/// The live `sleep ARG` process of this test's lab (other labs on the
+/// machine may run the same command).
+fn sleep_pid(env: &Env, arg: &str) -> Option<i32> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", &format!("^sleep {arg}$")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse::<i32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|e| {
+                    e.split(|b| *b == 0).any(|kv| {
+                        kv.starts_with(format!("NETLOOM_NETNS={}-", env.prefix()).as_bytes())
+                    })
+                })
+                .unwrap_or(false)
+        })
+}
+
+#[test]
+fn host_processes_come_back_crash_loops_stop_and_never_means_never() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lab.yml");
+    std::fs::write(&file, HOST_LAB).unwrap();
+    env.deploy(&file);
+    env.wait_ping("a", "10.66.0.2", Duration::from_secs(10));
+
+    // `restart: never`: b's process dies and stays dead; it is reported.
+    let b = sleep_pid(&env, "100001").expect("b's process runs");
+    kill9(b);
+    env.wait_for("b reported", Duration::from_secs(10), || {
+        (has_event(&env, "b", "not-repaired") >= 1).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(sleep_pid(&env, "100001"), None, "b was restarted");
+
+    // a's process dies: a is rebuilt, its process and address come back.
+    for round in 1..=5 {
+        let pid = env.wait_for("a's process", Duration::from_secs(30), || {
+            sleep_pid(&env, "100000")
+        });
+        kill9(pid);
+        if round < 5 {
+            env.wait_for("a repaired", Duration::from_secs(30), || {
+                (has_event(&env, "a", "recovered") >= round).then_some(())
+            });
+            env.wait_ping("a", "10.66.0.2", Duration::from_secs(10));
+        }
+    }
+    // The fifth failure within a minute is a crash loop: no more repairs.
+    env.wait_for("crash loop", Duration::from_secs(30), || {
+        (has_event(&env, "a", "crash-loop") == 1).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        sleep_pid(&env, "100000"),
+        None,
+        "a was repaired in a crash loop"
+    );
+    assert_eq!(has_event(&env, "a", "recovered"), 4);
+    env.ok(&["destroy", "--all"]);
+    env.assert_clean();
+}
+
+#[test]
+fn a_daemon_killed_during_a_repair_finishes_it_when_it_is_back() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    env.deploy(&example("bgp-pair/lab.yml"));
+    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(60));
+    let daemon = env.daemon_pid().expect("a daemon runs");
+    env.ok(&["fail", "r2", "--mode", "netns"]);
+    // In the middle of the repair (it takes a few hundred ms).
+    std::thread::sleep(Duration::from_millis(60));
+    kill9(daemon);
+    std::thread::sleep(Duration::from_millis(200));
+    // Any command starts a new daemon; it adopts the lab and repairs what
+    // is broken.
+    env.wait_for("lab healthy again", Duration::from_secs(60), || {
+        let lab: serde_json::Value =
+            serde_json::from_str(&env.ok(&["inspect", "--format", "json"])).ok()?;
+        let nodes = lab[0]["nodes"].as_array()?.clone();
+        nodes.iter().all(|n| n["status"] == "running").then_some(())
+    });
+    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(60));
+    env.ok(&["destroy", "--all"]);
+    env.assert_clean();
+}

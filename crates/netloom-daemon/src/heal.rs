@@ -1,0 +1,617 @@
+//! Self-healing: repairing a failed node, saving routers' running
+//! configurations (what a repair restores), breaking nodes on purpose, and
+//! the recovery figures (`/metrics`).
+//!
+//! A repair of a node whose namespace is gone, or of a host whose exec
+//! processes died, rebuilds the node ([`netloom_plan::rebuild`]: namespace,
+//! links on both ends, addresses, FRR with its saved configuration, exec
+//! commands). A router whose FRR daemons died or hang gets its FRR
+//! restarted with the saved configuration. Each repair records when the
+//! failure was detected, when the data plane was back (namespace, links,
+//! addresses, processes) and when routing was back (every BGP session
+//! Established, every OSPF neighbour Full), as events and histograms.
+
+use crate::service::{Service, ServiceError};
+use netloom_linux::health::{self, FailMode};
+use netloom_model::{NodeKind, RestartPolicy};
+use netloom_plan::{NodePlan, Plan};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A failure the supervisor saw.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub lab: String,
+    pub node: String,
+    /// What was seen (`bgpd (pid 123) died`, `namespace deleted`).
+    pub cause: String,
+    pub detected: Instant,
+    /// The process whose death was seen, if that was the failure.
+    pub pid: Option<i32>,
+    /// The lab's generation when the failed thing was watched: a failure
+    /// of something an later change replaced is stale.
+    pub generation: Option<u64>,
+}
+
+/// A process to watch, handed from an operation to the supervisor.
+pub struct NewWatch {
+    pub lab: String,
+    pub node: String,
+    pub what: String,
+    pub pid: i32,
+    pub fd: std::os::fd::OwnedFd,
+    pub generation: u64,
+}
+
+/// Upper bounds of the recovery histograms, seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+#[derive(Debug, Clone, Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    total: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, secs: f64) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                self.counts[i] += 1;
+            }
+        }
+        self.total += 1;
+        self.sum += secs;
+    }
+}
+
+/// State of self-healing kept by the service.
+#[derive(Default)]
+pub struct HealState {
+    /// Per lab: how many changes it went through (deploy, live change,
+    /// repair).
+    generations: Mutex<HashMap<String, u64>>,
+    /// Watches opened by operations, for the supervisor to take.
+    pub(crate) pending: Mutex<Vec<NewWatch>>,
+    /// Wakes the supervisor (set when it runs).
+    pub(crate) wake: Mutex<Option<std::sync::Arc<nix::sys::eventfd::EventFd>>>,
+    /// When `netloom fail` broke a node: (lab, node) -> instant.
+    injected: Mutex<HashMap<(String, String), Instant>>,
+    /// Phase -> histogram.
+    histograms: Mutex<HashMap<&'static str, Histogram>>,
+    counters: Mutex<HashMap<&'static str, u64>>,
+}
+
+impl HealState {
+    pub fn generation(&self, lab: &str) -> u64 {
+        crate::lock(&self.generations)
+            .get(lab)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn observe(&self, phase: &'static str, d: Duration) {
+        crate::lock(&self.histograms)
+            .entry(phase)
+            .or_default()
+            .observe(d.as_secs_f64());
+    }
+
+    pub(crate) fn count(&self, what: &'static str) {
+        *crate::lock(&self.counters).entry(what).or_default() += 1;
+    }
+
+    /// Prometheus text exposition of the recovery figures.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP netloom_recovery_seconds Time from a node's failure to the end of each recovery phase (detection: failure seen; data_plane: namespace, links, addresses and processes back; routing: sessions Established).\n# TYPE netloom_recovery_seconds histogram\n");
+        let hist = crate::lock(&self.histograms);
+        for phase in ["detection", "data_plane", "routing"] {
+            let h = hist.get(phase).cloned().unwrap_or_default();
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "netloom_recovery_seconds_bucket{{phase=\"{phase}\",le=\"{b}\"}} {}",
+                    h.counts[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "netloom_recovery_seconds_bucket{{phase=\"{phase}\",le=\"+Inf\"}} {}",
+                h.total
+            );
+            let _ = writeln!(
+                out,
+                "netloom_recovery_seconds_sum{{phase=\"{phase}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "netloom_recovery_seconds_count{{phase=\"{phase}\"}} {}",
+                h.total
+            );
+        }
+        drop(hist);
+        out.push_str("# HELP netloom_supervisor_events_total Failures seen, repairs done and failed, crash loops.\n# TYPE netloom_supervisor_events_total counter\n");
+        let counters = crate::lock(&self.counters);
+        for what in [
+            "failure",
+            "repaired",
+            "repair_failed",
+            "crash_loop",
+            "not_repaired",
+        ] {
+            let _ = writeln!(
+                out,
+                "netloom_supervisor_events_total{{event=\"{what}\"}} {}",
+                counters.get(what).copied().unwrap_or(0)
+            );
+        }
+        out
+    }
+}
+
+/// What a repair did, phase by phase (milliseconds from the failure).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Repair {
+    pub lab: String,
+    pub node: String,
+    pub cause: String,
+    /// `rebuild` (namespace and links again) or `restart-frr`.
+    pub action: String,
+    /// From the injected failure to its detection, when netloom caused it.
+    pub detection_ms: Option<f64>,
+    /// From detection to the data plane back.
+    pub data_plane_ms: f64,
+}
+
+/// `netloom save`: what was saved.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Saved {
+    pub lab: String,
+    /// Routers whose running configuration was saved.
+    pub nodes: Vec<String>,
+    /// Where the files were written (next to the topology file), if any.
+    pub dir: Option<String>,
+    /// Routers that could not be saved, with why.
+    pub failed: Vec<String>,
+}
+
+/// Body of `POST .../nodes/{node}/fail`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FailRequest {
+    /// `kill`, `freeze` or `netns`.
+    pub mode: String,
+}
+
+/// What `fail` did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failed {
+    pub lab: String,
+    pub node: String,
+    pub mode: String,
+    pub done: String,
+}
+
+/// What is wrong with a node, if anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    Healthy,
+    NetnsGone,
+    /// Processes it needs are gone (names).
+    Dead(Vec<String>),
+}
+
+/// How a node is doing now.
+pub fn health_of(node: &NodePlan) -> Health {
+    if !netloom_linux::ns_exists(&node.netns) {
+        return Health::NetnsGone;
+    }
+    let (_, dead) = health::vitals(node);
+    if dead.is_empty() {
+        Health::Healthy
+    } else {
+        Health::Dead(dead)
+    }
+}
+
+fn parse_mode(mode: &str) -> Result<FailMode, ServiceError> {
+    match mode {
+        "kill" => Ok(FailMode::Kill),
+        "freeze" => Ok(FailMode::Freeze),
+        "netns" => Ok(FailMode::Netns),
+        other => Err(ServiceError::BadEdit(format!(
+            "unknown failure mode `{other}`; expected `kill`, `freeze` or `netns`"
+        ))),
+    }
+}
+
+impl Service {
+    /// Called at the end of every operation that changed a lab, while it
+    /// still holds the lab: a new generation, and every vital process of
+    /// the lab opened as a pidfd now, so that a process dying the moment
+    /// after is still seen.
+    pub(crate) fn changed(&self, plan: &Plan) {
+        let lab = plan.lab.to_string();
+        let generation = {
+            let mut g = crate::lock(&self.heal.generations);
+            let e = g.entry(lab.clone()).or_default();
+            *e += 1;
+            *e
+        };
+        let mut new = Vec::new();
+        for node in &plan.nodes {
+            for v in health::vitals(node).0 {
+                if let Ok(fd) = health::pidfd(v.pid) {
+                    new.push(NewWatch {
+                        lab: lab.clone(),
+                        node: node.name.to_string(),
+                        what: v.what,
+                        pid: v.pid,
+                        fd,
+                        generation,
+                    });
+                }
+            }
+        }
+        crate::lock(&self.heal.pending).extend(new);
+        if let Some(w) = crate::lock(&self.heal.wake).as_ref() {
+            let _ = w.write(1);
+        }
+    }
+
+    /// Saves the running configuration of every router of a lab in the
+    /// store (what a repair restores) and, when the lab came from a file,
+    /// as `<dir>/<lab>.saved/<router>.conf` next to it.
+    pub fn save(&self, lab: &str) -> Result<Saved, ServiceError> {
+        let record = self
+            .store
+            .get_lab(lab)?
+            .ok_or_else(|| ServiceError::NotFound(lab.to_string()))?;
+        let dir = record
+            .topology
+            .source
+            .as_deref()
+            .and_then(|s| std::path::Path::new(s).parent())
+            .map(|d| d.join(format!("{lab}.saved")));
+        let mut saved = Saved {
+            lab: lab.to_string(),
+            ..Saved::default()
+        };
+        let mut wrote_dir = false;
+        for n in &record.plan.nodes {
+            if n.frr.is_none() {
+                continue;
+            }
+            match self.exec.running_config(n) {
+                Ok(text) => {
+                    self.store.save_config(lab, n.name.as_str(), &text)?;
+                    if let Some(d) = &dir {
+                        let file = d.join(format!("{}.conf", n.name));
+                        let written =
+                            std::fs::create_dir_all(d).and_then(|()| std::fs::write(&file, &text));
+                        match written {
+                            Ok(()) => wrote_dir = true,
+                            Err(e) => saved.failed.push(format!(
+                                "{}: cannot write {}: {e}",
+                                n.name,
+                                file.display()
+                            )),
+                        }
+                    }
+                    saved.nodes.push(n.name.to_string());
+                }
+                Err(e) => {
+                    saved
+                        .failed
+                        .push(format!("{}: {}", n.name, netloom_linux::error_chain(&e)))
+                }
+            }
+        }
+        if wrote_dir {
+            saved.dir = dir.map(|d| d.display().to_string());
+        }
+        self.store.add_event(
+            lab,
+            None,
+            "saved",
+            &format!("{} router configurations", saved.nodes.len()),
+        )?;
+        Ok(saved)
+    }
+
+    /// Breaks a node on purpose (tests, chaos runs).
+    pub fn fail(&self, lab: &str, node: &str, mode: &str) -> Result<Failed, ServiceError> {
+        let fail_mode = parse_mode(mode)?;
+        let plan = self.plan_of(lab)?;
+        let n = plan.node(node).ok_or_else(|| ServiceError::NodeNotFound {
+            lab: lab.to_string(),
+            node: node.to_string(),
+        })?;
+        // Recorded before the fault: the supervisor may see it at once.
+        let key = (lab.to_string(), node.to_string());
+        crate::lock(&self.heal.injected).insert(key.clone(), Instant::now());
+        let done = health::inject(n, fail_mode).map_err(|e| {
+            crate::lock(&self.heal.injected).remove(&key);
+            ServiceError::BadEdit(format!(
+                "cannot fail node {node}: {}",
+                netloom_linux::error_chain(&e)
+            ))
+        })?;
+        self.store.add_event(
+            lab,
+            Some(node),
+            "fault-injected",
+            &format!("{mode}: {done}"),
+        )?;
+        Ok(Failed {
+            lab: lab.to_string(),
+            node: node.to_string(),
+            mode: mode.to_string(),
+            done,
+        })
+    }
+
+    /// Repairs a failed node. `Ok(None)`: nothing to repair (the node is
+    /// healthy again, the lab is gone or changing, or its policy is
+    /// `never`).
+    pub fn repair(&self, f: &Failure) -> Result<Option<Repair>, ServiceError> {
+        let _guard = self.claim_within(&f.lab, crate::service::CLAIM_WAIT)?;
+        let Some(record) = self.store.get_lab(&f.lab)? else {
+            return Ok(None);
+        };
+        if record.state != crate::store::LabState::Running {
+            return Ok(None);
+        }
+        let Some(node) = record.plan.node(&f.node).cloned() else {
+            return Ok(None);
+        };
+        if f.generation
+            .is_some_and(|g| g < self.heal.generation(&f.lab))
+        {
+            // The lab changed since: what failed was replaced on purpose.
+            return Ok(None);
+        }
+        let injected = crate::lock(&self.heal.injected).remove(&(f.lab.clone(), f.node.clone()));
+        let detection = injected.map(|at| f.detected.saturating_duration_since(at));
+        // Frozen daemons look alive: the cause says they hang.
+        let hung = f.cause.contains("does not answer");
+        let mut health = health_of(&node);
+        // A watched process (an exec process of a host, say) that is gone
+        // is a failure even when nothing else is missing.
+        if let (Health::Healthy, Some(pid)) = (&health, f.pid) {
+            if !health::alive(pid) {
+                health = Health::Dead(vec![f.cause.clone()]);
+            }
+        }
+        if health == Health::Healthy && !hung {
+            return Ok(None);
+        }
+        self.heal.count("failure");
+        if let Some(d) = detection {
+            self.heal.observe("detection", d);
+        }
+        self.store
+            .add_event(&f.lab, Some(&f.node), "node-failed", &f.cause)?;
+        let policy = record
+            .topology
+            .nodes
+            .values()
+            .find(|n| n.name.as_str() == f.node)
+            .map(|n| n.restart)
+            .unwrap_or_default();
+        if policy == RestartPolicy::Never {
+            self.heal.count("not_repaired");
+            self.store.add_event(
+                &f.lab,
+                Some(&f.node),
+                "not-repaired",
+                "restart: never; the node stays as it is",
+            )?;
+            return Ok(None);
+        }
+        self.store
+            .add_event(&f.lab, Some(&f.node), "recovering", &format!("{health:?}"))?;
+        let saved = self.store.saved_config(&f.lab, &f.node)?;
+        let rebuild = health == Health::NetnsGone || node.kind == NodeKind::Host;
+        let result = if rebuild {
+            let mut plan: Plan = record.plan.clone();
+            if let (Some(text), Some(n)) = (
+                &saved,
+                plan.nodes.iter_mut().find(|n| n.name.as_str() == f.node),
+            ) {
+                if let Some(frr) = &mut n.frr {
+                    frr.config = text.clone();
+                }
+            }
+            let t = netloom_plan::rebuild(&plan, &f.node);
+            self.exec.apply_transition(&plan, &t, &|_| {})
+        } else {
+            self.exec.restart_frr(&node, saved.as_deref())
+        };
+        let data_plane = f.detected.elapsed();
+        if let Err(e) = result {
+            self.heal.count("repair_failed");
+            let msg = netloom_linux::error_chain(&e);
+            self.store
+                .add_event(&f.lab, Some(&f.node), "repair-failed", &msg)?;
+            return Err(ServiceError::BadEdit(format!(
+                "repair of {} failed: {msg}",
+                f.node
+            )));
+        }
+        self.heal.count("repaired");
+        if let Ok(Some(r)) = self.store.get_lab(&f.lab) {
+            self.changed(&r.plan);
+        }
+        self.heal
+            .observe("data_plane", data_plane + detection.unwrap_or_default());
+        let action = if rebuild { "rebuild" } else { "restart-frr" };
+        self.store.add_event(
+            &f.lab,
+            Some(&f.node),
+            "recovered",
+            &format!(
+                "{action} ({}); data plane back {:.1} ms after detection{}",
+                f.cause,
+                data_plane.as_secs_f64() * 1e3,
+                detection
+                    .map(|d| format!(", detected {:.1} ms after the fault", d.as_secs_f64() * 1e3))
+                    .unwrap_or_default()
+            ),
+        )?;
+        Ok(Some(Repair {
+            lab: f.lab.clone(),
+            node: f.node.clone(),
+            cause: f.cause.clone(),
+            action: action.to_string(),
+            detection_ms: detection.map(|d| d.as_secs_f64() * 1e3),
+            data_plane_ms: data_plane.as_secs_f64() * 1e3,
+        }))
+    }
+
+    /// Waits (up to `limit`) until a repaired router's routing is back:
+    /// every BGP neighbour Established and every OSPF neighbour Full.
+    /// Records the time as the `routing` phase and an event.
+    pub fn await_routing(&self, f: &Failure, limit: Duration) {
+        let Ok(plan) = self.plan_of(&f.lab) else {
+            return;
+        };
+        let Some(frr) = plan.node(&f.node).and_then(|n| n.frr.clone()) else {
+            return;
+        };
+        let end = Instant::now() + limit;
+        while Instant::now() < end {
+            if routing_up(&self.exec.vtysh, &frr) {
+                let d = f.detected.elapsed();
+                self.heal.observe("routing", d);
+                let _ = self.store.add_event(
+                    &f.lab,
+                    Some(&f.node),
+                    "routing-restored",
+                    &format!(
+                        "sessions up {:.0} ms after detection",
+                        d.as_secs_f64() * 1e3
+                    ),
+                );
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.store.add_event(
+            &f.lab,
+            Some(&f.node),
+            "routing-not-restored",
+            &format!("sessions not all up after {} s", limit.as_secs()),
+        );
+    }
+}
+
+fn vtysh_json(
+    vtysh: &std::path::Path,
+    frr: &netloom_plan::FrrPlan,
+    cmd: &str,
+) -> Option<serde_json::Value> {
+    let out = std::process::Command::new(vtysh)
+        .arg("-N")
+        .arg(netloom_linux::frr_pathspace(&frr.pathspace))
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+/// Every configured BGP peer Established and every OSPF neighbour Full
+/// (a router running neither is up as soon as it runs).
+fn routing_up(vtysh: &std::path::Path, frr: &netloom_plan::FrrPlan) -> bool {
+    let has = |d: &str| frr.daemons.iter().any(|x| x == d);
+    if has("bgpd") {
+        let Some(v) = vtysh_json(vtysh, frr, "show bgp summary json") else {
+            return false;
+        };
+        let mut any = false;
+        for (_, family) in v.as_object().into_iter().flatten() {
+            for (_, peer) in family["peers"].as_object().into_iter().flatten() {
+                any = true;
+                if peer["state"] != "Established" {
+                    return false;
+                }
+            }
+        }
+        if !any && frr.config.contains(" neighbor ") {
+            return false;
+        }
+    }
+    if has("ospfd") {
+        let Some(v) = vtysh_json(vtysh, frr, "show ip ospf neighbor json") else {
+            return false;
+        };
+        let mut any = false;
+        for (_, list) in v["neighbors"].as_object().into_iter().flatten() {
+            for n in list.as_array().into_iter().flatten() {
+                any = true;
+                let state = n["nbrState"]
+                    .as_str()
+                    .or_else(|| n["state"].as_str())
+                    .unwrap_or("");
+                if !state.starts_with("Full") {
+                    return false;
+                }
+            }
+        }
+        if !any && frr.config.contains("router ospf") && frr.config.contains(" ip ospf") {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_are_cumulative_prometheus_text() {
+        let h = HealState::default();
+        h.observe("detection", Duration::from_millis(3));
+        h.observe("detection", Duration::from_millis(30));
+        h.count("failure");
+        let text = h.prometheus();
+        assert!(
+            text.contains("netloom_recovery_seconds_bucket{phase=\"detection\",le=\"0.005\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("netloom_recovery_seconds_bucket{phase=\"detection\",le=\"0.05\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("netloom_recovery_seconds_count{phase=\"detection\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("netloom_recovery_seconds_count{phase=\"routing\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("netloom_supervisor_events_total{event=\"failure\"} 1\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn failure_modes_are_named() {
+        assert!(parse_mode("kill").is_ok());
+        let e = parse_mode("explode").unwrap_err().to_string();
+        assert!(e.contains("explode") && e.contains("netns"), "{e}");
+    }
+}
