@@ -194,19 +194,40 @@ pub struct Service {
     busy: Mutex<HashSet<String>>,
     /// Self-healing state: injected faults, recovery figures.
     pub(crate) heal: crate::heal::HealState,
+    /// Per lab, the last observation of its kernel state and when it was
+    /// made: concurrent readers share one (see [`Service::observed`]).
+    observations: Mutex<std::collections::HashMap<String, ObservationSlot>>,
     /// Signalled whenever a lab stops being busy.
     freed: std::sync::Condvar,
 }
+
+/// How long one observation of a lab serves readers.
+const OBSERVATION_TTL: std::time::Duration = std::time::Duration::from_millis(250);
+
+type ObservationSlot = std::sync::Arc<
+    Mutex<Option<(std::time::Instant, std::sync::Arc<netloom_linux::LabObserved>)>>,
+>;
 
 /// Marks a lab busy for the lifetime of the guard.
 pub(crate) struct BusyGuard<'a> {
     set: &'a Mutex<HashSet<String>>,
     freed: &'a std::sync::Condvar,
+    observations: &'a Mutex<std::collections::HashMap<String, ObservationSlot>>,
     lab: String,
 }
 
 impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
+        // Readers after an operation see what it did.
+        let slot = self
+            .observations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&self.lab)
+            .cloned();
+        if let Some(slot) = slot {
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
         self.set
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -227,6 +248,7 @@ impl Service {
             exec,
             busy: Mutex::new(HashSet::new()),
             heal: crate::heal::HealState::default(),
+            observations: Mutex::new(std::collections::HashMap::new()),
             freed: std::sync::Condvar::new(),
         }
     }
@@ -242,6 +264,43 @@ impl Service {
     /// Recovery figures in Prometheus text format.
     pub fn metrics(&self) -> String {
         self.heal.prometheus()
+    }
+
+    /// The kernel state of a lab's nodes. Readers arriving together share
+    /// one observation (one at a time per lab; a result younger than
+    /// 250 ms is reused), so 200 clients reading a 200-node lab cost a
+    /// few observations a second, not 200. Every change of the lab
+    /// forgets it ([`Service::forget_observation`]).
+    pub(crate) fn observed(&self, plan: &Plan) -> std::sync::Arc<netloom_linux::LabObserved> {
+        let slot = self
+            .observations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(plan.lab.to_string())
+            .or_default()
+            .clone();
+        let mut last = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, obs)) = &*last {
+            if at.elapsed() < OBSERVATION_TTL && obs.nodes.len() == plan.nodes.len() {
+                return obs.clone();
+            }
+        }
+        let obs = std::sync::Arc::new(self.exec.observe(plan));
+        *last = Some((std::time::Instant::now(), obs.clone()));
+        obs
+    }
+
+    /// Drops a lab's shared observation (it changed).
+    pub(crate) fn forget_observation(&self, lab: &str) {
+        let slot = self
+            .observations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(lab)
+            .cloned();
+        if let Some(slot) = slot {
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
     }
 
     /// Whether an operation (deploy, destroy, change, repair) runs on a lab.
@@ -263,6 +322,8 @@ impl Service {
         lab: &str,
         wait: std::time::Duration,
     ) -> Result<BusyGuard<'_>, ServiceError> {
+        // Whatever the operation changes, readers after it look afresh.
+        self.forget_observation(lab);
         let deadline = std::time::Instant::now() + wait;
         let mut set = self.busy.lock().unwrap_or_else(|e| e.into_inner());
         while set.contains(lab) {
@@ -280,6 +341,7 @@ impl Service {
         Ok(BusyGuard {
             set: &self.busy,
             freed: &self.freed,
+            observations: &self.observations,
             lab: lab.to_string(),
         })
     }
@@ -662,7 +724,7 @@ impl Service {
     }
 
     pub(crate) fn view(&self, record: &LabRecord) -> LabView {
-        let observed = self.exec.observe(&record.plan);
+        let observed = self.observed(&record.plan);
         let nodes = record
             .plan
             .nodes
