@@ -192,6 +192,28 @@ enum Cmd {
     },
     /// Recovery figures (Prometheus text, as `/metrics` serves them).
     Metrics,
+    /// Inject failures at a steady rate on seeded random nodes (the daemon
+    /// runs it; this command follows it until it ends).
+    Chaos {
+        #[arg(long)]
+        name: Option<String>,
+        /// N/DURATION: N failures per DURATION.
+        #[arg(long, default_value = "1/10s")]
+        rate: String,
+        #[arg(long, default_value = "10m")]
+        duration: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Only nodes with this label (`role=leaf`) or kind (`kind=router`).
+        #[arg(long)]
+        select: Option<String>,
+        /// Failure modes to draw from.
+        #[arg(long, value_delimiter = ',', default_value = "kill,netns")]
+        modes: Vec<String>,
+        /// Stop the lab's chaos run instead.
+        #[arg(long)]
+        stop: bool,
+    },
     /// Run the daemon in the foreground (deploy starts it when needed).
     Serve {
         /// Address to listen on; loopback unless you mean otherwise.
@@ -379,6 +401,59 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
             println!("{node}: {}", done.done);
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Chaos {
+            name,
+            rate,
+            duration,
+            seed,
+            select,
+            modes,
+            stop,
+        } => {
+            let client = Client::connect_or_start()?;
+            let lab = client.pick_lab(name.as_deref(), "a lab", |_| true)?.name;
+            let path = format!("/api/v1/labs/{lab}/chaos");
+            if stop {
+                let v: netloom_daemon::chaos::ChaosView = client.delete(&path)?;
+                println!(
+                    "chaos run on `{lab}` stopped after {} failures",
+                    v.injections.len()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let v: netloom_daemon::chaos::ChaosView = client.post(
+                &path,
+                &serde_json::json!({
+                    "rate": rate, "duration": duration, "seed": seed,
+                    "select": select, "modes": modes,
+                }),
+            )?;
+            eprintln!(
+                "chaos on `{lab}`: a failure every {:.1} s for {:.0} s among {} nodes (seed {seed}); Ctrl-C leaves it running, `netloom chaos --stop` ends it",
+                v.interval_ms as f64 / 1e3,
+                v.duration_ms as f64 / 1e3,
+                v.nodes.len()
+            );
+            let mut shown = 0;
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                let v: netloom_daemon::chaos::ChaosView = client.get(&path)?;
+                for i in &v.injections[shown..] {
+                    println!(
+                        "{:>8.1} s  {:<12} {:<7} {}",
+                        i.at_ms as f64 / 1e3,
+                        i.node,
+                        i.mode,
+                        i.result
+                    );
+                }
+                shown = v.injections.len();
+                if !v.running {
+                    println!("{shown} failures injected");
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
         }
         Cmd::Metrics => {
             let client = Client::connect_or_start()?;

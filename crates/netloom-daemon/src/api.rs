@@ -113,6 +113,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/labs/{lab}/nodes/{node}/console", get(ws::console))
         .route("/api/v1/labs/{lab}/plan", get(lab_plan))
         .route("/api/v1/labs/{lab}/save", post(save_lab))
+        .route(
+            "/api/v1/labs/{lab}/chaos",
+            get(chaos_view).post(chaos_start).delete(chaos_stop),
+        )
         .route("/api/v1/labs/{lab}/nodes/{node}/fail", post(fail_node))
         .route("/metrics", get(metrics))
         .route("/api/v1/labs/{lab}/links", post(add_link))
@@ -390,6 +394,33 @@ async fn fail_node(
     Ok(Json(
         blocking(move || service.fail(&lab, &node, &req.mode)).await?,
     ))
+}
+
+/// Starts a chaos run ([`crate::chaos::ChaosRequest`]).
+async fn chaos_start(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+    body: Result<Json<crate::chaos::ChaosRequest>, JsonRejection>,
+) -> ApiResult<crate::chaos::ChaosView> {
+    let req = json_body(body)?;
+    let service = state.service.clone();
+    Ok(Json(
+        blocking(move || service.start_chaos(&lab, &req)).await?,
+    ))
+}
+
+async fn chaos_view(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+) -> ApiResult<crate::chaos::ChaosView> {
+    Ok(Json(state.service.chaos_view(&lab)?))
+}
+
+async fn chaos_stop(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+) -> ApiResult<crate::chaos::ChaosView> {
+    Ok(Json(state.service.stop_chaos(&lab)?))
 }
 
 /// Recovery figures, Prometheus text format.

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod chaos;
 pub mod config;
 pub mod edit;
 pub mod heal;

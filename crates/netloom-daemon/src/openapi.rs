@@ -99,6 +99,18 @@ fn ops() -> Vec<Op> {
             "properties": { "mode": { "enum": ["kill", "freeze", "netns"] } }
         })), 200, json!({"type":"object","properties":{
             "lab": {"type":"string"}, "node": {"type":"string"}, "mode": {"type":"string"}, "done": {"type":"string"}}})),
+        op("post", "/api/v1/labs/{lab}/chaos", "Start a chaos run: failures at a steady rate on seeded random nodes", Some(json!({
+            "type": "object", "required": ["rate", "duration"],
+            "properties": {
+                "rate": { "type": "string", "description": "N/DURATION, e.g. 1/10s" },
+                "duration": { "type": "string", "description": "e.g. 10m" },
+                "seed": { "type": "integer" },
+                "select": { "type": "string", "description": "KEY=VALUE: a label, or kind=router" },
+                "modes": array(json!({"enum": ["kill", "freeze", "netns"]}))
+            }
+        })), 200, r("Chaos")),
+        op("get", "/api/v1/labs/{lab}/chaos", "The lab's current or last chaos run", None, 200, r("Chaos")),
+        op("delete", "/api/v1/labs/{lab}/chaos", "Stop the chaos run", None, 200, r("Chaos")),
         op("get", "/metrics", "Recovery-time histograms per phase and supervisor counters (Prometheus text)", None, 200, json!({"type":"string"})),
         op("post", "/api/v1/cleanup", "Remove leftovers of unfinished deploys and destroys", Some(json!({
             "type": "object", "properties": { "lab": { "type": "string" } }
@@ -150,6 +162,12 @@ fn schemas() -> Value {
         "Event": { "type": "object", "properties": {
             "id": {"type":"integer"}, "ts_ms": {"type":"integer"}, "lab": {"type":"string"},
             "node": {"type":["string","null"]}, "kind": {"type":"string"}, "message": {"type":"string"} } },
+        "Chaos": { "type": "object", "properties": {
+            "lab": {"type":"string"}, "running": {"type":"boolean"}, "seed": {"type":"integer"},
+            "interval_ms": {"type":"integer"}, "duration_ms": {"type":"integer"},
+            "nodes": array(json!({"type":"string"})),
+            "injections": array(json!({"type":"object","properties":{
+                "at_ms": {"type":"integer"}, "node": {"type":"string"}, "mode": {"type":"string"}, "result": {"type":"string"}}})) } },
         "DeployEvent": { "type": "object", "properties": {
             "event": {"enum":["progress","done","error"]} } }
     })

@@ -197,6 +197,9 @@ pub struct Service {
     /// Per lab, the last observation of its kernel state and when it was
     /// made: concurrent readers share one (see [`Service::observed`]).
     observations: Mutex<std::collections::HashMap<String, ObservationSlot>>,
+    /// Chaos runs by lab.
+    pub(crate) chaos:
+        Mutex<std::collections::HashMap<String, std::sync::Arc<crate::chaos::ChaosRun>>>,
     /// Signalled whenever a lab stops being busy.
     freed: std::sync::Condvar,
 }
@@ -205,7 +208,12 @@ pub struct Service {
 const OBSERVATION_TTL: std::time::Duration = std::time::Duration::from_millis(250);
 
 type ObservationSlot = std::sync::Arc<
-    Mutex<Option<(std::time::Instant, std::sync::Arc<netloom_linux::LabObserved>)>>,
+    Mutex<
+        Option<(
+            std::time::Instant,
+            std::sync::Arc<netloom_linux::LabObserved>,
+        )>,
+    >,
 >;
 
 /// Marks a lab busy for the lifetime of the guard.
@@ -249,6 +257,7 @@ impl Service {
             busy: Mutex::new(HashSet::new()),
             heal: crate::heal::HealState::default(),
             observations: Mutex::new(std::collections::HashMap::new()),
+            chaos: Mutex::new(std::collections::HashMap::new()),
             freed: std::sync::Condvar::new(),
         }
     }

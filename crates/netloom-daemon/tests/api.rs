@@ -489,6 +489,28 @@ async fn edits_of_an_unknown_lab_and_bad_bodies_are_refused() {
         ),
         ("POST", "/api/v1/labs", r#"{}"#, 400, "bad_request"),
         ("GET", "/api/v1/labs/nope/export", "", 404, "lab_not_found"),
+        ("POST", "/api/v1/labs/nope/save", "", 404, "lab_not_found"),
+        (
+            "POST",
+            "/api/v1/labs/nope/nodes/r1/fail",
+            r#"{"mode":"explode"}"#,
+            422,
+            "bad_change",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/nodes/r1/fail",
+            r#"{"mode":"kill"}"#,
+            404,
+            "lab_not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/nodes/r1/fail",
+            r#"{}"#,
+            400,
+            "bad_request",
+        ),
     ] {
         let (status, json, text) = call(
             &app,
