@@ -202,28 +202,15 @@ fn failover(advert: Option<&str>, limit_s: f64) {
         limit_s * 1e3
     );
     assert!(replies > 300, "too few replies: {text}");
-    // The failure was felt (pings were lost) and the backup took over
-    // within the target. The gap is the upstream's reroute (core drops its
-    // session to r1 when the carrier goes), not VRRP's detection time: the
-    // backup's macvlan receives frames for the virtual MAC even in Backup
-    // state (protodown stops its carrier, not its receive path), so it
-    // forwards as soon as frames reach it; VRRP's timers decide when it
-    // claims Master and answers ARP for the vip.
-    let lost = text
-        .lines()
-        .find(|l| l.contains("packets transmitted"))
-        .map(|l| {
-            let n: Vec<u64> = l
-                .split(|c: char| !c.is_ascii_digit())
-                .filter_map(|w| w.parse().ok())
-                .collect();
-            n[0] - n[1]
-        })
-        .unwrap_or(0);
-    assert!(
-        lost >= 1,
-        "nothing was lost: the primary did not fail\n{text}"
-    );
+    // The backup took over within the target. The gap is the upstream's
+    // reroute (core drops its session to r1 when the carrier goes), not
+    // VRRP's detection time: the backup's macvlan receives frames for the
+    // virtual MAC even in Backup state (protodown stops its carrier, not
+    // its receive path), so it forwards as soon as frames reach it (a
+    // reroute within one 10 ms ping interval loses nothing); VRRP's timers
+    // decide when it claims Master and answers ARP for the vip. That the
+    // traffic really moved is checked below (r2 Master, r2's macvlan
+    // receiving the pings).
     assert!(gap < limit_s, "gap {gap:.3} s\n{text}");
     env.wait_for("r2 to become Master", Duration::from_secs(10), || {
         (vrrp_state(&env, "r2").as_deref() == Some("Master")).then_some(())
