@@ -235,6 +235,11 @@ impl Service {
                 err
             })?;
         self.store.update_lab(&topo, &new)?;
+        // A rebuilt or removed router's saved configuration belongs to the
+        // old plan: a later repair must restore the new one.
+        for n in t.rebuilt.iter().chain(&t.removed) {
+            self.store.forget_config(lab, n.as_str())?;
+        }
         self.changed(&new);
         if !changes.is_empty() || topo != record.topology {
             let summary = if changes.is_empty() {

@@ -269,6 +269,15 @@ impl Service {
     /// store (what a repair restores) and, when the lab came from a file,
     /// as `<dir>/<lab>.saved/<router>.conf` next to it.
     pub fn save(&self, lab: &str) -> Result<Saved, ServiceError> {
+        self.save_configs(lab, true)
+    }
+
+    /// Saves running configurations in the store only (the periodic save).
+    pub fn save_quietly(&self, lab: &str) -> Result<Saved, ServiceError> {
+        self.save_configs(lab, false)
+    }
+
+    fn save_configs(&self, lab: &str, files: bool) -> Result<Saved, ServiceError> {
         let record = self
             .store
             .get_lab(lab)?
@@ -277,6 +286,7 @@ impl Service {
             .topology
             .source
             .as_deref()
+            .filter(|_| files)
             .and_then(|s| std::path::Path::new(s).parent())
             .map(|d| d.join(format!("{lab}.saved")));
         let mut saved = Saved {
@@ -316,12 +326,22 @@ impl Service {
         if wrote_dir {
             saved.dir = dir.map(|d| d.display().to_string());
         }
-        self.store.add_event(
-            lab,
-            None,
-            "saved",
-            &format!("{} router configurations", saved.nodes.len()),
-        )?;
+        if files || !saved.failed.is_empty() {
+            self.store.add_event(
+                lab,
+                None,
+                "saved",
+                &format!(
+                    "{} router configurations{}",
+                    saved.nodes.len(),
+                    if saved.failed.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; not saved: {}", saved.failed.join("; "))
+                    }
+                ),
+            )?;
+        }
         Ok(saved)
     }
 

@@ -99,6 +99,12 @@ pub fn start(service: Arc<Service>) -> std::io::Result<()> {
             .name("supervisor-probe".into())
             .spawn(move || probe_loop(&service, &shared, &wake))?;
     }
+    {
+        let service = service.clone();
+        std::thread::Builder::new()
+            .name("supervisor-save".into())
+            .spawn(move || save_loop(&service))?;
+    }
     std::thread::Builder::new()
         .name("supervisor".into())
         .spawn(move || {
@@ -499,6 +505,38 @@ fn start_repair(
         });
     if spawned.is_err() {
         crate::lock(shared).in_flight.remove(&key);
+    }
+}
+
+/// How often running configurations are saved in the store
+/// (`NETLOOM_SAVE_EVERY` seconds; 0 turns it off).
+fn save_every() -> Option<Duration> {
+    let secs = std::env::var("NETLOOM_SAVE_EVERY")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(300);
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+/// Saves every idle running lab's router configurations now and then, so
+/// that a repair restores what the routers ran shortly before, not only
+/// what was saved by hand.
+fn save_loop(service: &Arc<Service>) {
+    let Some(every) = save_every() else {
+        return;
+    };
+    loop {
+        std::thread::sleep(every);
+        let Ok(labs) = service.store().list_labs() else {
+            continue;
+        };
+        for r in labs {
+            if r.state == crate::store::LabState::Running && !service.is_busy(&r.name) {
+                if let Err(e) = service.save_quietly(&r.name) {
+                    tracing::warn!(lab = %r.name, error = %e, "periodic save failed");
+                }
+            }
+        }
     }
 }
 
