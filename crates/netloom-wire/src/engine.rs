@@ -120,21 +120,30 @@ pub struct LinkConfig {
     pub capture: Option<SyncSender<Captured>>,
     /// Busy-wait (polling without sleeping) for the last part of each wait
     /// before a release. Zero sleeps until the release; the default
-    /// ([`LinkConfig::DEFAULT_SPIN`]) removes most of the wake-up latency of
-    /// a virtual CPU at the cost of at most that much CPU time per wait.
+    /// ([`LinkConfig::DEFAULT_SPIN`]) hides most of the wake-up latency of
+    /// a virtual CPU at the cost of at most that much CPU time per wait
+    /// (less in practice: the wake-up itself eats into it).
     pub spin: Duration,
-    /// Run the two threads in the real-time class `SCHED_FIFO` at this
-    /// priority (needs root). They then preempt ordinary tasks at once and
-    /// get no timer slack; a saturated link can take up to the kernel's
-    /// real-time share (95%) of a CPU. `None` (the default): ordinary
-    /// threads. Failure to switch is ignored (the link still runs).
+    /// Run the link's thread in the real-time class `SCHED_FIFO` at this
+    /// priority (needs root): woken, it preempts ordinary tasks at once
+    /// instead of waiting up to a scheduler slice (milliseconds) behind
+    /// them. To cap the harm, a thread that used more than [`RT_MAX_SHARE`]
+    /// of a CPU over the last [`RT_WINDOW`] runs as an ordinary thread for
+    /// the next window (a saturated link competes fairly with the
+    /// processes it serves). `None`: always an ordinary thread. Failure to
+    /// switch is ignored (the link still runs).
     pub realtime: Option<i32>,
 }
 
 impl LinkConfig {
-    /// 50 us: on the 2-vCPU test machine under compile load this took the
-    /// p99 delay error at 50 ms from over 1 ms to under 200 us.
-    pub const DEFAULT_SPIN: Duration = Duration::from_micros(50);
+    /// 100 us. A timer wake-up of an idle vCPU on the 2-vCPU test machine
+    /// takes ~45 us (p50) to ~100 us (p99, real-time thread); the spin
+    /// covers most of them, and costs per release only what the wake-up
+    /// did not already use up.
+    pub const DEFAULT_SPIN: Duration = Duration::from_micros(100);
+    /// `SCHED_FIFO` priority of the wire threads by default: low, below
+    /// the kernel's own real-time threads and any real-time daemon.
+    pub const DEFAULT_REALTIME: i32 = 10;
 }
 
 impl Default for LinkConfig {
@@ -145,7 +154,7 @@ impl Default for LinkConfig {
             seed: 0,
             capture: None,
             spin: Self::DEFAULT_SPIN,
-            realtime: None,
+            realtime: Some(Self::DEFAULT_REALTIME),
         }
     }
 }

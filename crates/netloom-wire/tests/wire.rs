@@ -182,7 +182,12 @@ fn delay_error_at_50ms() {
     let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
     let spin_us =
         env("NETLOOM_WIRE_SPIN_US").unwrap_or(LinkConfig::DEFAULT_SPIN.as_micros() as u64);
-    let realtime = env("NETLOOM_WIRE_RT").map(|p| p as i32);
+    // NETLOOM_WIRE_RT: a SCHED_FIFO priority, 0 for an ordinary thread.
+    let realtime = match env("NETLOOM_WIRE_RT") {
+        None => LinkConfig::default().realtime,
+        Some(0) => None,
+        Some(p) => Some(p as i32),
+    };
     let config = LinkConfig {
         spin: Duration::from_micros(spin_us),
         realtime,
@@ -589,4 +594,60 @@ fn plain_path_throughput() {
     let _link = pair.link_with(both(Props::default()), false);
     let bps = pair.iperf(B_IP, 5);
     eprintln!("BENCH iperf3 wire without vnet_hdr {:.2} Gbit/s", bps / 1e9);
+}
+
+/// Scheduling policy of this process's thread named `name` (0 ordinary,
+/// 1 `SCHED_FIFO`), from `/proc/self/task/*/stat`.
+fn thread_policy(name: &str) -> Option<u32> {
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let dir = task.ok()?.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        let rest = &stat[stat.rfind(')')? + 2..];
+        // Field 41 of stat(5); `rest` starts at field 3.
+        return rest.split(' ').nth(38)?.parse().ok();
+    }
+    None
+}
+
+/// The default real-time class is capped: a link moving iperf3 traffic
+/// (a thread busier than RT_MAX_SHARE) runs as an ordinary thread, and a
+/// quiet link is back in SCHED_FIFO.
+#[test]
+fn a_busy_link_leaves_the_realtime_class() {
+    if !root() {
+        return;
+    }
+    let _serial = serial();
+    let mut pair = Pair::new();
+    let _link = pair.link(both(Props::default()));
+    let name = "wire-eth1=eth1";
+    assert!(pair.ping(&["-c", "3", "-i", "0.1", B_IP]).status.success());
+    assert_eq!(
+        thread_policy(name),
+        Some(1),
+        "a quiet link runs in SCHED_FIFO"
+    );
+    let sampler = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for _ in 0..25 {
+            std::thread::sleep(Duration::from_millis(100));
+            seen.extend(thread_policy(name));
+        }
+        seen
+    });
+    let bps = pair.iperf(B_IP, 3);
+    let seen = sampler.join().unwrap();
+    eprintln!("iperf3 {:.2} Gbit/s; policies seen {seen:?}", bps / 1e9);
+    assert!(seen.contains(&0), "never left SCHED_FIFO under iperf3");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(pair.ping(&["-c", "3", "-i", "0.1", B_IP]).status.success());
+    assert_eq!(
+        thread_policy(name),
+        Some(1),
+        "back in SCHED_FIFO when quiet"
+    );
 }
