@@ -10,9 +10,9 @@
 //! - [`tap`] creates TAP devices inside network namespaces ([`Tap`]) and
 //!   drives their carrier and offloads; it is the only module with `unsafe`.
 //! - [`engine`] runs a link: [`Link::start`] joins two [`Tap`]s with one OS
-//!   thread per direction and returns a [`LinkHandle`] for live changes
-//!   ([`LinkHandle::set_props`], [`LinkHandle::set_up`]), counters and an
-//!   optional capture channel of [`Captured`] frames.
+//!   thread serving both directions and returns a [`LinkHandle`] for live
+//!   changes ([`LinkHandle::set_props`], [`LinkHandle::set_up`]), counters
+//!   and an optional capture channel of [`Captured`] frames.
 //!
 //! # For the executor and the daemon
 //! - **Order.** Create both [`Tap`]s first (they appear in their namespaces
@@ -33,7 +33,7 @@
 //!   the existing device (carrier returns), and starts the link again with
 //!   the saved props. The default is not persistent (nothing left behind
 //!   by tests); the daemon should ask for persistence.
-//! - **Failure.** A thread ends when its ingress TAP disappears;
+//! - **Failure.** The link's thread ends when either TAP disappears;
 //!   [`LinkHandle::is_running`] turns false and further control calls fail.
 //! - **Capture.** [`LinkConfig::capture`] / [`LinkHandle::set_capture`] take a
 //!   bounded channel; frames are copied as written, with wall-clock and
