@@ -35,6 +35,9 @@ run: build
 	@echo "  $(NETLOOM) exec h1 -- ping -c3 192.168.3.10"
 	@echo "  $(NETLOOM) console r1"
 	@echo "  $(NETLOOM) destroy -t $(LAB)"
+	@echo
+	@echo "The web page (this link logs you in once; \`$(NETLOOM) web\` prints a new one):"
+	@$(NETLOOM) web
 
 lint:
 	$(CARGO) fmt --all --check
