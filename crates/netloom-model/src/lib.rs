@@ -619,9 +619,10 @@ pub struct NodeRouting {
     pub hub: bool,
     /// Originate a default route (to test that the fabric filters it).
     pub originate_default: bool,
-    /// BGP: carry no traffic between peers: advertise only its own
-    /// prefixes (loopback, host segments), as a Clos leaf should. Saves
-    /// the fabric the routes that would make it a transit path.
+    /// BGP: pass on only its own prefixes (loopback, host segments) and
+    /// those its peers originate, never routes that crossed a peer: a Clos
+    /// leaf. Spines then hold one path per leaf prefix instead of one per
+    /// leaf, and still reach each other's loopbacks.
     #[serde(default)]
     pub stub: bool,
 }

@@ -132,10 +132,14 @@ pub fn fabric_filter(v4: bool, min_prefix_len: u8) -> Vec<PrefixListEntry> {
 }
 
 /// The prefix lists and route maps of the families in use. A stub router
-/// also sends only what it originates itself (an empty AS path).
+/// also sends only what it originates itself (an empty AS path) or what its
+/// peers originate (one AS): it never carries traffic between two of its
+/// peers' networks, yet its peers still reach each other's loopbacks.
 pub(crate) fn render_filters(routing: &Routing, v4: bool, v6: bool, stub: bool, out: &mut String) {
     if stub && (v4 || v6) {
-        out.push_str("bgp as-path access-list NETLOOM-OWN seq 5 permit ^$\n!\n");
+        out.push_str(
+            "bgp as-path access-list NETLOOM-OWN seq 5 permit ^$\nbgp as-path access-list NETLOOM-OWN seq 10 permit ^[0-9]+$\n!\n",
+        );
     }
     for (on, is_v4, list, suffix) in [
         (v4, true, "NETLOOM-OUT", ""),

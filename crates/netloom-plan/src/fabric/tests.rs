@@ -419,6 +419,10 @@ fn a_stub_router_sends_only_what_it_originates() {
         stub.contains("bgp as-path access-list NETLOOM-OWN seq 5 permit ^$\n"),
         "{stub}"
     );
+    assert!(
+        stub.contains("bgp as-path access-list NETLOOM-OWN seq 10 permit ^[0-9]+$\n"),
+        "{stub}"
+    );
     let out = stub
         .split("route-map NETLOOM-OUT permit 10")
         .nth(1)
