@@ -80,6 +80,12 @@ pub struct HealState {
     pub(crate) pending: Mutex<Vec<NewWatch>>,
     /// Wakes the supervisor (set when it runs).
     pub(crate) wake: Mutex<Option<std::sync::Arc<nix::sys::eventfd::EventFd>>>,
+    /// Ready standby twins: (lab, node) -> (twin namespace, the
+    /// configuration it runs).
+    twins: Mutex<HashMap<(String, String), (String, String)>>,
+    /// Twins being built: (lab, node).
+    building: Mutex<std::collections::HashSet<(String, String)>>,
+    twin_seq: std::sync::atomic::AtomicU64,
     /// When `netloom fail` broke a node: (lab, node) -> instant.
     injected: Mutex<HashMap<(String, String), Instant>>,
     /// Phase -> histogram.
@@ -111,7 +117,7 @@ impl HealState {
         let mut out = String::new();
         out.push_str("# HELP netloom_recovery_seconds Time from a node's failure to the end of each recovery phase (detection: failure seen; data_plane: namespace, links, addresses and processes back; routing: sessions Established).\n# TYPE netloom_recovery_seconds histogram\n");
         let hist = crate::lock(&self.histograms);
-        for phase in ["detection", "data_plane", "routing"] {
+        for phase in ["detection", "data_plane", "data_plane_standby", "routing"] {
             let h = hist.get(phase).cloned().unwrap_or_default();
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
@@ -263,6 +269,121 @@ impl Service {
         if let Some(w) = crate::lock(&self.heal.wake).as_ref() {
             let _ = w.write(1);
         }
+        self.ensure_twins(plan);
+    }
+
+    /// The configuration a router restarts with: its last saved one, else
+    /// the planned one.
+    fn config_for(&self, lab: &str, node: &NodePlan) -> Option<String> {
+        self.store
+            .saved_config(lab, node.name.as_str())
+            .ok()
+            .flatten()
+            .or_else(|| node.frr.as_ref().map(|f| f.config.clone()))
+    }
+
+    /// Builds, in the background, a standby twin for every `standby`
+    /// router of the lab that has none ready (or whose twin runs another
+    /// configuration than the one a repair would restore).
+    pub(crate) fn ensure_twins(&self, plan: &Plan) {
+        let lab = plan.lab.to_string();
+        // Twins of routers that are gone or no longer want one.
+        let orphans: Vec<String> = {
+            let mut twins = crate::lock(&self.heal.twins);
+            let keys: Vec<_> = twins
+                .keys()
+                .filter(|(l, n)| {
+                    *l == lab && !plan.node(n).is_some_and(|p| p.standby && p.frr.is_some())
+                })
+                .cloned()
+                .collect();
+            keys.into_iter()
+                .filter_map(|k| twins.remove(&k).map(|(t, _)| t))
+                .collect()
+        };
+        for t in orphans {
+            let _ = self.exec.remove_twin(&t);
+        }
+        for node in plan.nodes.iter().filter(|n| n.standby && n.frr.is_some()) {
+            let key = (lab.clone(), node.name.to_string());
+            let want = self.config_for(&lab, node).unwrap_or_default();
+            let stale = {
+                let twins = crate::lock(&self.heal.twins);
+                match twins.get(&key) {
+                    Some((netns, config)) => {
+                        if *config == want && netloom_linux::ns_exists(netns) {
+                            continue;
+                        }
+                        Some(netns.clone())
+                    }
+                    None => None,
+                }
+            };
+            if !crate::lock(&self.heal.building).insert(key.clone()) {
+                continue;
+            }
+            let n = self
+                .heal
+                .twin_seq
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let twin = netloom_linux::twin_netns(&node.netns, n);
+            // Runs on a thread of its own, holding the service.
+            let Some(this) = self.me.get().and_then(std::sync::Weak::upgrade) else {
+                crate::lock(&self.heal.building).remove(&key);
+                return;
+            };
+            let node = node.clone();
+            let _ = std::thread::Builder::new()
+                .name(format!("twin-{}", node.name))
+                .spawn(move || {
+                    let built = this.exec.create_twin(&node, &twin, Some(&want));
+                    crate::lock(&this.heal.building).remove(&key);
+                    match built {
+                        Ok(()) => {
+                            let old = crate::lock(&this.heal.twins)
+                                .insert(key.clone(), (twin.clone(), want));
+                            if let Some((old, _)) = old.or(stale.map(|s| (s, String::new()))) {
+                                let _ = this.exec.remove_twin(&old);
+                            }
+                            // The lab may have gone meanwhile.
+                            if this.store.get_lab(&key.0).ok().flatten().is_none() {
+                                crate::lock(&this.heal.twins).remove(&key);
+                                let _ = this.exec.remove_twin(&twin);
+                            }
+                        }
+                        // (A lab destroyed meanwhile took the namespace.)
+                        Err(_) if this.store.get_lab(&key.0).ok().flatten().is_none() => {}
+                        Err(e) => {
+                            let _ = this.store.add_event(
+                                &key.0,
+                                Some(&key.1),
+                                "standby-failed",
+                                &format!(
+                                    "cannot build the standby twin: {}",
+                                    netloom_linux::error_chain(&e)
+                                ),
+                            );
+                        }
+                    }
+                });
+        }
+    }
+
+    /// Forgets (and removes) a lab's twins.
+    pub(crate) fn drop_twins(&self, lab: &str) {
+        let gone: Vec<String> = {
+            let mut twins = crate::lock(&self.heal.twins);
+            let keys: Vec<_> = twins.keys().filter(|k| k.0 == lab).cloned().collect();
+            keys.into_iter()
+                .filter_map(|k| twins.remove(&k).map(|(n, _)| n))
+                .collect()
+        };
+        for t in gone
+            .into_iter()
+            .chain(netloom_linux::twins_present(&self.prefix, lab))
+        {
+            let _ = self.exec.remove_twin(&t);
+        }
     }
 
     /// Saves the running configuration of every router of a lab in the
@@ -377,6 +498,26 @@ impl Service {
         })
     }
 
+    /// Whether a failure is still one (the lab runs, the node is in the
+    /// plan of that generation and still broken) — without repairing.
+    pub fn still_failed(&self, f: &Failure) -> bool {
+        let Ok(Some(record)) = self.store.get_lab(&f.lab) else {
+            return false;
+        };
+        if record.state != crate::store::LabState::Running
+            || f.generation
+                .is_some_and(|g| g < self.heal.generation(&f.lab))
+        {
+            return false;
+        }
+        let Some(node) = record.plan.node(&f.node) else {
+            return false;
+        };
+        f.cause.contains("does not answer")
+            || health_of(node) != Health::Healthy
+            || f.pid.is_some_and(|p| !health::alive(p))
+    }
+
     /// Repairs a failed node. `Ok(None)`: nothing to repair (the node is
     /// healthy again, the lab is gone or changing, or its policy is
     /// `never`).
@@ -438,8 +579,18 @@ impl Service {
         self.store
             .add_event(&f.lab, Some(&f.node), "recovering", &format!("{health:?}"))?;
         let saved = self.store.saved_config(&f.lab, &f.node)?;
+        let twin = if node.standby {
+            crate::lock(&self.heal.twins)
+                .remove(&(f.lab.clone(), f.node.clone()))
+                .map(|(netns, _)| netns)
+                .filter(|netns| netloom_linux::ns_exists(netns))
+        } else {
+            None
+        };
         let rebuild = health == Health::NetnsGone || node.kind == NodeKind::Host;
-        let result = if rebuild {
+        let result = if let Some(twin) = &twin {
+            self.exec.take_over(&record.plan, &f.node, twin)
+        } else if rebuild {
             let mut plan: Plan = record.plan.clone();
             if let (Some(text), Some(n)) = (
                 &saved,
@@ -469,9 +620,21 @@ impl Service {
         if let Ok(Some(r)) = self.store.get_lab(&f.lab) {
             self.changed(&r.plan);
         }
-        self.heal
-            .observe("data_plane", data_plane + detection.unwrap_or_default());
-        let action = if rebuild { "rebuild" } else { "restart-frr" };
+        self.heal.observe(
+            if twin.is_some() {
+                "data_plane_standby"
+            } else {
+                "data_plane"
+            },
+            data_plane + detection.unwrap_or_default(),
+        );
+        let action = if twin.is_some() {
+            "standby-takeover"
+        } else if rebuild {
+            "rebuild"
+        } else {
+            "restart-frr"
+        };
         self.store.add_event(
             &f.lab,
             Some(&f.node),
@@ -506,7 +669,19 @@ impl Service {
             return;
         };
         let end = Instant::now() + limit;
+        let generation = self.heal.generation(&f.lab);
         while Instant::now() < end {
+            // Stop asking once the lab is gone or changed again.
+            let current = self
+                .store
+                .get_lab(&f.lab)
+                .ok()
+                .flatten()
+                .is_some_and(|r| r.state == crate::store::LabState::Running)
+                && self.heal.generation(&f.lab) == generation;
+            if !current || self.is_busy(&f.lab) {
+                return;
+            }
             if routing_up(&self.exec.vtysh, &frr) {
                 let d = f.detected.elapsed();
                 self.heal.observe("routing", d);
@@ -532,22 +707,46 @@ impl Service {
     }
 }
 
+/// A vtysh command's JSON answer; `None` when it fails or takes more than
+/// 5 s (a hung daemon).
 fn vtysh_json(
     vtysh: &std::path::Path,
     frr: &netloom_plan::FrrPlan,
     cmd: &str,
 ) -> Option<serde_json::Value> {
-    let out = std::process::Command::new(vtysh)
+    let mut child = std::process::Command::new(vtysh)
         .arg("-N")
         .arg(netloom_linux::frr_pathspace(&frr.pathspace))
         .arg("-c")
         .arg(cmd)
-        .output()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
         .ok()?;
-    if !out.status.success() {
+    let mut stdout = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
+        buf
+    });
+    let end = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    };
+    let out = reader.join().ok()?;
+    if !status.success() {
         return None;
     }
-    serde_json::from_slice(&out.stdout).ok()
+    serde_json::from_slice(&out).ok()
 }
 
 /// Every configured BGP peer Established and every OSPF neighbour Full

@@ -114,11 +114,8 @@ pub async fn serve(cfg: Config) -> Result<(), DaemonError> {
 
     let token = load_or_create_token(&cfg.token_path()).map_err(home_err(&cfg.home))?;
     let store = store::Store::open(&cfg.db_path())?;
-    let service = Arc::new(service::Service::new(
-        cfg.prefix.clone(),
-        store,
-        netloom_linux::Executor::new(),
-    ));
+    let service =
+        service::Service::new(cfg.prefix.clone(), store, netloom_linux::Executor::new()).into_arc();
     let adopted = service.adopt()?;
     tracing::info!(labs = ?adopted, "adopted running labs");
     // Watches the labs from now on; repairs what failed while no daemon

@@ -197,6 +197,9 @@ pub struct Service {
     /// Per lab, the last observation of its kernel state and when it was
     /// made: concurrent readers share one (see [`Service::observed`]).
     observations: Mutex<std::collections::HashMap<String, ObservationSlot>>,
+    /// The service itself, for work it hands to threads of its own
+    /// (set by [`Service::into_arc`]).
+    pub(crate) me: std::sync::OnceLock<std::sync::Weak<Service>>,
     /// Chaos runs by lab.
     pub(crate) chaos:
         Mutex<std::collections::HashMap<String, std::sync::Arc<crate::chaos::ChaosRun>>>,
@@ -258,8 +261,17 @@ impl Service {
             heal: crate::heal::HealState::default(),
             observations: Mutex::new(std::collections::HashMap::new()),
             chaos: Mutex::new(std::collections::HashMap::new()),
+            me: std::sync::OnceLock::new(),
             freed: std::sync::Condvar::new(),
         }
+    }
+
+    /// The service, shared, knowing itself (what background work such as
+    /// building standby twins needs).
+    pub fn into_arc(self) -> std::sync::Arc<Service> {
+        let arc = std::sync::Arc::new(self);
+        let _ = arc.me.set(std::sync::Arc::downgrade(&arc));
+        arc
     }
 
     pub fn prefix(&self) -> &str {
@@ -449,6 +461,7 @@ impl Service {
                 lab: lab.to_string(),
                 source,
             })?;
+        self.drop_twins(lab);
         self.store.delete_lab(lab)?;
         self.store.add_event(lab, None, "destroyed", "")?;
         Ok(())
@@ -568,6 +581,10 @@ impl Service {
         for record in self.store.list_labs()? {
             match record.state {
                 LabState::Running => {
+                    // Twins of the daemon before are unknown to this one:
+                    // new ones replace them.
+                    self.drop_twins(&record.name);
+                    self.ensure_twins(&record.plan);
                     // Emulated links kept their TAPs (without carrier)
                     // while no daemon ran: join them again.
                     let message = match self.exec.resume_wires(&record.plan) {

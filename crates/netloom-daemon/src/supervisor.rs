@@ -440,6 +440,8 @@ fn start_repair(
             s.deferred.push(f);
             return;
         }
+        // Only real repairs count (a failure that turns out to be a change
+        // netloom made, or already mended, does not).
         let now = Instant::now();
         let history = s.history.entry(key.clone()).or_default();
         while history
@@ -448,9 +450,8 @@ fn start_repair(
         {
             history.pop_front();
         }
-        history.push_back(now);
-        let n = history.len();
-        if n >= LOOP_LIMIT {
+        let prior = history.len();
+        if prior + 1 >= LOOP_LIMIT && service.still_failed(&f) {
             let created = service
                 .store()
                 .get_lab(&f.lab)
@@ -464,7 +465,8 @@ fn start_repair(
                 Some(&f.node),
                 "crash-loop",
                 &format!(
-                    "{n} failures within {} s (last: {}); no more repairs until the lab is redeployed",
+                    "{} failures within {} s (last: {}); no more repairs until the lab is redeployed",
+                    prior + 1,
                     LOOP_WINDOW.as_secs(),
                     f.cause
                 ),
@@ -473,10 +475,10 @@ fn start_repair(
         }
         s.in_flight.insert(key.clone());
         // The first repair at once; then 1 s, 2 s, 4 s.
-        if n <= 1 {
+        if prior == 0 {
             Duration::ZERO
         } else {
-            Duration::from_secs(1 << (n - 2).min(5))
+            Duration::from_secs(1 << (prior - 1).min(5))
         }
     };
     let service = service.clone();
@@ -488,9 +490,14 @@ fn start_repair(
                 std::thread::sleep(backoff);
             }
             let repaired = service.repair(&f);
-            crate::lock(&shared_t)
-                .in_flight
-                .remove(&(f.lab.clone(), f.node.clone()));
+            {
+                let mut s = crate::lock(&shared_t);
+                let key = (f.lab.clone(), f.node.clone());
+                s.in_flight.remove(&key);
+                if matches!(repaired, Ok(Some(_))) {
+                    s.history.entry(key).or_default().push_back(Instant::now());
+                }
+            }
             if let Some(w) = &wake {
                 let _ = w.write(1);
             }

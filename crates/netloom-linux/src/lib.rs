@@ -27,6 +27,8 @@ pub mod enter;
 mod error;
 mod frr;
 pub mod health;
+mod standby;
+pub use standby::{is_twin, twin_netns};
 mod netlink;
 mod ns;
 mod observe;
@@ -243,7 +245,8 @@ impl Executor {
             netns: node.netns.clone(),
             pathspace: frr.pathspace.clone(),
         };
-        if let Err(source) = self.teardown(std::slice::from_ref(&stop)) {
+        // What is left of a failed FRR is killed at once.
+        if let Err(source) = self.teardown_within(std::slice::from_ref(&stop), Duration::ZERO) {
             return Err(ApplyError {
                 phase: "routers".to_string(),
                 step: stop.describe(),
@@ -437,6 +440,11 @@ impl Executor {
     /// Carries out destroy steps: the ones acting on namespaces that survive
     /// first (in order), then one batch for FRR and namespaces.
     fn teardown(&self, steps: &[Step]) -> Result<(), ExecError> {
+        self.teardown_within(steps, teardown::GRACE)
+    }
+
+    /// [`Executor::teardown`] with `grace` for processes to end.
+    pub(crate) fn teardown_within(&self, steps: &[Step], grace: Duration) -> Result<(), ExecError> {
         // Wires hold TAP fds, which hold namespaces: stop them first.
         for step in steps {
             if let Step::StopWire { id, .. } = step {
@@ -483,7 +491,7 @@ impl Executor {
                 });
             }
         }
-        let purged = teardown::purge(&namespaces, &pathspaces);
+        let purged = teardown::purge_within(&namespaces, &pathspaces, grace);
         match (first_error, purged) {
             (Some(e), _) | (None, Err(e)) => Err(e),
             (None, Ok(_)) => Ok(()),
@@ -695,6 +703,19 @@ impl Executor {
             }
         }
     }
+}
+
+/// Standby twins present on the machine for a lab (namespace names).
+pub fn twins_present(prefix: &str, lab: &str) -> Vec<String> {
+    let start = format!("{prefix}-{lab}.");
+    std::fs::read_dir(NETNS_RUN_DIR)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter(|n| n.starts_with(&start) && is_twin(n))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether a namespace's file is there (and is a namespace).

@@ -248,3 +248,39 @@ pub(crate) fn remove(netns: &str) -> Result<bool, ExecError> {
     }
     Ok(existed)
 }
+
+/// Gives the namespace `from` the name `to` (a standby twin taking over):
+/// `to` becomes a bind mount of the same namespace, then `from` goes.
+/// `to` must not exist.
+pub(crate) fn rename(from: &str, to: &str) -> Result<(), ExecError> {
+    let src = netns_path(from);
+    let dst = netns_path(to);
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o000)
+        .open(&dst)
+        .map_err(|e| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                ExecError::NetnsExists(to.to_string())
+            } else {
+                io_err(format!("create {}", dst.display()))(e)
+            }
+        })?;
+    if let Err(e) = mount(
+        Some(&src),
+        &dst,
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    ) {
+        let _ = std::fs::remove_file(&dst);
+        return Err(sys_err(format!(
+            "bind {} to {}",
+            src.display(),
+            dst.display()
+        ))(e));
+    }
+    remove(from)?;
+    Ok(())
+}

@@ -67,8 +67,9 @@ pub(crate) fn run_in(
     })?;
     new_session(&mut cmd);
     // `{prefix}-{lab}.{node}`: the node's name becomes the hostname.
+    // (A standby twin's namespace `...node~sN` is the node's too.)
     if let Some((_, node)) = netns.split_once('.') {
-        own_hostname(&mut cmd, node);
+        own_hostname(&mut cmd, node.split('~').next().unwrap_or(node));
     }
     let mut child = cmd.spawn().map_err(io_err(format!("start `{label}`")))?;
     let start = Instant::now();

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// How long processes get between SIGTERM and SIGKILL.
-const GRACE: Duration = Duration::from_secs(2);
+pub(crate) const GRACE: Duration = Duration::from_secs(2);
 
 /// A process netloom ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,8 +71,31 @@ pub(crate) fn purge(
     namespaces: &BTreeSet<String>,
     pathspaces: &BTreeSet<String>,
 ) -> Result<CleanupReport, ExecError> {
+    purge_within(namespaces, pathspaces, GRACE)
+}
+
+/// [`purge`] giving processes `grace` to end after SIGTERM before SIGKILL
+/// (zero: what is left of a failed node, killed at once).
+pub(crate) fn purge_within(
+    namespaces: &BTreeSet<String>,
+    pathspaces: &BTreeSet<String>,
+    grace: Duration,
+) -> Result<CleanupReport, ExecError> {
     let mut report = CleanupReport::default();
     let t0 = std::time::Instant::now();
+    // A router served by its former standby twin has its pathspace
+    // directories as links to the twin's: those go too.
+    let mut pathspaces = pathspaces.clone();
+    for ps in pathspaces.clone() {
+        for dir in [conf_dir(&ps), run_dir(&ps)] {
+            if let Ok(target) = std::fs::read_link(&dir) {
+                if let Some(name) = target.file_name().and_then(|n| n.to_str()) {
+                    pathspaces.insert(name.to_string());
+                }
+            }
+        }
+    }
+    let pathspaces = &pathspaces;
     let inodes: BTreeMap<u64, &String> = namespaces
         .iter()
         .filter_map(|n| netns_inode(n).map(|ino| (ino, n)))
@@ -93,7 +116,7 @@ pub(crate) fn purge(
         })
         .collect();
     let pids: Vec<i32> = victims.iter().map(|v| v.pid).collect();
-    let killed = procs::terminate(&pids, GRACE);
+    let killed = procs::terminate(&pids, grace);
     report.processes = victims;
 
     let t_killed = t0.elapsed();

@@ -244,6 +244,10 @@ pub struct Node {
     /// What the supervisor does when the node fails.
     #[serde(default, skip_serializing_if = "is_default_restart")]
     pub restart: RestartPolicy,
+    /// Routers: keep a hot standby twin (namespace, FRR running with the
+    /// configuration, no links) that takes over when the node fails.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub standby: bool,
 }
 
 fn is_default_restart(r: &RestartPolicy) -> bool {
@@ -720,6 +724,7 @@ impl Node {
             addresses: BTreeMap::new(),
             position: None,
             restart: RestartPolicy::OnFailure,
+            standby: false,
         }
     }
 }

@@ -194,6 +194,9 @@ pub struct NodePlan {
     /// and `routing:` (none without them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fabric: Option<NodeFabric>,
+    /// Routers: a hot standby twin is kept (the daemon builds and uses it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub standby: bool,
 }
 
 /// One end of a planned link.
@@ -537,6 +540,7 @@ pub fn plan(topo: &Topology, opts: &PlanOptions) -> Result<Plan, PlanError> {
                 sysctls: Vec::new(),
                 interfaces: ifaces.clone(),
                 fabric: None,
+                standby: node.standby && node.kind == NodeKind::Router,
             };
             match node.kind {
                 NodeKind::Router => {

@@ -171,6 +171,9 @@ fn node(n: &Node) -> Y {
     if n.restart != netloom_model::RestartPolicy::OnFailure {
         put("restart", Y::Raw(n.restart.as_str().into()));
     }
+    if n.standby {
+        put("standby", Y::Raw("true".into()));
+    }
     if let Some(p) = n.position {
         put(
             "position",

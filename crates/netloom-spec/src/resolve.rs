@@ -458,6 +458,7 @@ fn resolve_node<'a>(
 
     let image = chain.first(|l| l.image.as_ref());
     let site = chain.first(|l| l.site.as_ref());
+    let standby = chain.first(|l| l.standby.as_ref());
     let restart = match chain.first(|l| l.restart.as_ref()) {
         None => netloom_model::RestartPolicy::OnFailure,
         Some(r) => match netloom_model::RestartPolicy::parse(&r.value) {
@@ -762,6 +763,22 @@ fn resolve_node<'a>(
             .unwrap_or_default(),
         position,
         restart,
+        standby: match standby {
+            Some(s) if s.value && kind != NodeKind::Router => {
+                sink.error(
+                    s.span,
+                    &s.field,
+                    format!(
+                        "only routers keep a hot standby twin; node `{}` is a {}",
+                        key.value,
+                        kind.as_str()
+                    ),
+                );
+                false
+            }
+            Some(s) => s.value,
+            None => false,
+        },
     };
     let intent = NodeIntent {
         key,

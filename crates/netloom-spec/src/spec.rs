@@ -406,6 +406,8 @@ pub struct NodeSpec {
     /// What the supervisor does when the node fails: `always`,
     /// `on-failure` (default) or `never`.
     pub restart: Option<Spanned<String>>,
+    /// Routers: keep a hot standby twin that takes over on failure.
+    pub standby: Option<Spanned<bool>>,
     /// Routers: overrides of the lab's `routing` for this router.
     pub routing: Option<NodeRoutingSpec>,
     /// Routers: membership of an HA gateway pair (VRRP). Both routers
@@ -878,6 +880,7 @@ const NODE_KEYS: &[&str] = &[
     "addresses",
     "position",
     "restart",
+    "standby",
 ];
 const LINK_KEYS: &[&str] = &[
     "type",
@@ -1216,6 +1219,7 @@ pub(crate) fn walk_node(y: &Yaml, field: &str, ctx: NodeContext, sink: &mut Sink
             "extras" => spec.extras = walk_extras(value, f, sink),
             "site" => spec.site = string(value, f, sink),
             "restart" => spec.restart = string(value, f, sink),
+            "standby" => spec.standby = boolean(value, f, "standby", sink),
             "routing" => spec.routing = walk_node_routing(value, &key, sink),
             "ha" => spec.ha = walk_ha(value, &key, sink),
             "config_extra" => spec.config_extra = string(value, f, sink),

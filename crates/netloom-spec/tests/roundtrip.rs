@@ -249,6 +249,7 @@ struct NodeParts {
     bind: Option<Bind>,
     position: Option<Position>,
     restart: netloom_model::RestartPolicy,
+    standby: bool,
     site: Option<prop::sample::Index>,
     config: Option<String>,
     daemons: Option<Vec<String>>,
@@ -316,12 +317,13 @@ fn node_parts() -> impl Strategy<Value = NodeParts> {
                 netloom_model::RestartPolicy::OnFailure,
                 netloom_model::RestartPolicy::Never,
             ]),
+            any::<bool>(),
         ),
     )
         .prop_map(
             |(
                 (image, exec, env, labels, bind, position),
-                (site, config, daemons, config_extra, routing, restart),
+                (site, config, daemons, config_extra, routing, restart, standby),
             )| {
                 NodeParts {
                     image,
@@ -331,6 +333,7 @@ fn node_parts() -> impl Strategy<Value = NodeParts> {
                     bind,
                     position,
                     restart,
+                    standby,
                     site,
                     config,
                     daemons,
@@ -477,6 +480,7 @@ fn build(
         n.binds = p.bind.into_iter().collect();
         n.position = p.position;
         n.restart = p.restart;
+        n.standby = p.standby && n.kind == NodeKind::Router;
         n.site = p
             .site
             .filter(|_| !site_list.is_empty())
