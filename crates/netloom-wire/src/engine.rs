@@ -147,12 +147,13 @@ pub struct LinkConfig {
 }
 
 impl LinkConfig {
-    /// 200 us. A timer wake-up of an idle vCPU on the 2-vCPU test machine
-    /// takes ~45 us (p50), ~100 us (p99) for a real-time thread and
-    /// 160-220 us (p99) for an ordinary one under load; the spin covers
-    /// them, and costs per release only what the wake-up did not already
-    /// use up (bench/wire measures the CPU this costs).
-    pub const DEFAULT_SPIN: Duration = Duration::from_micros(200);
+    /// 100 us. A timer wake-up of an idle vCPU on the 2-vCPU test machine
+    /// takes ~45 us (p50) and ~100 us (p99) for a real-time thread; the
+    /// spin covers most of them and costs per release only what the
+    /// wake-up did not already use up (2.7% of a CPU for 2000 frames/s
+    /// held 50 ms). 200 us cost twice that and did not shorten the delay
+    /// tail in bench/wire, which the wake-up on a frame's arrival sets.
+    pub const DEFAULT_SPIN: Duration = Duration::from_micros(100);
     /// `SCHED_FIFO` priority of the wire threads by default: low, below
     /// the kernel's own real-time threads and any real-time daemon.
     pub const DEFAULT_REALTIME: i32 = 10;
