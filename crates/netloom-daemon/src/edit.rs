@@ -215,15 +215,7 @@ impl Service {
         let t = netloom_plan::transition(&record.plan, &mut new);
         let changes = netloom_plan::changes(&record.plan, &new);
         self.exec
-            .apply_transition(&new, &t, &|p: netloom_linux::Progress| {
-                progress(DeployProgress {
-                    phase: p.phase,
-                    done: p.done,
-                    total: p.total,
-                    step: p.step,
-                    node: p.node,
-                })
-            })
+            .apply_transition(&new, &t, &|p: netloom_linux::Progress| progress(p.into()))
             .map_err(|source| {
                 let err = ServiceError::Update {
                     lab: lab.to_string(),

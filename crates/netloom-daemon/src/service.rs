@@ -91,6 +91,18 @@ pub struct DeployProgress {
     pub node: String,
 }
 
+impl From<netloom_linux::Progress> for DeployProgress {
+    fn from(p: netloom_linux::Progress) -> DeployProgress {
+        DeployProgress {
+            phase: p.phase,
+            done: p.done,
+            total: p.total,
+            step: p.step,
+            node: p.node,
+        }
+    }
+}
+
 /// A lab as `inspect` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LabView {
@@ -398,15 +410,9 @@ impl Service {
         // a record that `cleanup` finds.
         self.store.insert_lab(topo, &plan)?;
         let t_recorded = t0.elapsed();
-        let result = self.exec.apply(&plan, &|p: netloom_linux::Progress| {
-            progress(DeployProgress {
-                phase: p.phase,
-                done: p.done,
-                total: p.total,
-                step: p.step,
-                node: p.node,
-            })
-        });
+        let result = self
+            .exec
+            .apply(&plan, &|p: netloom_linux::Progress| progress(p.into()));
         let t_applied = t0.elapsed();
         match result {
             Ok(()) => {

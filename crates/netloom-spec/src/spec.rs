@@ -1998,25 +1998,14 @@ fn walk_position(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<Pos
         };
         spec.invalid |= !ok;
     }
-    let missing: Vec<&str> = POSITION_KEYS
-        .iter()
-        .copied()
-        .filter(|k| !given.contains(k))
-        .collect();
-    if !missing.is_empty() {
-        let list: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
-        sink.error(
-            key.span,
-            field,
-            format!(
-                "`position` needs `x` and `y` (pixels, like `{{x: 120, y: -40}}`); {} missing",
-                if list.len() == 1 {
-                    format!("{} is", list[0])
-                } else {
-                    format!("{} are", list.join(" and "))
-                }
-            ),
-        );
+    if report_missing(
+        sink,
+        key.span,
+        field,
+        POSITION_KEYS,
+        &given,
+        "`position` needs `x` and `y` (pixels, like `{x: 120, y: -40}`)",
+    ) {
         spec.invalid = true;
     }
     Some(spec)
@@ -2309,6 +2298,39 @@ fn walk_node_routing(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option
 /// The shortest and longest VRRP advertisement intervals, nanoseconds.
 const ADVERT_NS: (u64, u64) = (100_000_000, 40_000_000_000);
 
+/// Reports the keys of `needed` a mapping did not give:
+/// "`what` needs ...; `x` and `y` are missing".
+fn report_missing(
+    sink: &mut Sink,
+    span: Span,
+    field: &str,
+    needed: &[&str],
+    given: &[&str],
+    needs: &str,
+) -> bool {
+    let missing: Vec<String> = needed
+        .iter()
+        .filter(|k| !given.contains(k))
+        .map(|k| format!("`{k}`"))
+        .collect();
+    if missing.is_empty() {
+        return false;
+    }
+    sink.error(
+        span,
+        field,
+        format!(
+            "{needs}; {} missing",
+            if missing.len() == 1 {
+                format!("{} is", missing[0])
+            } else {
+                format!("{} are", missing.join(" and "))
+            }
+        ),
+    );
+    true
+}
+
 fn walk_ha(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<HaSpec> {
     let field = key.field.as_str();
     let mut spec = HaSpec {
@@ -2365,24 +2387,14 @@ fn walk_ha(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<HaSpec> {
         spec.invalid |= !ok;
     }
     // Keys not given at all (a wrong value is reported where it is).
-    let missing: Vec<&str> = ["peer", "vip"]
-        .into_iter()
-        .filter(|k| !given.contains(k))
-        .collect();
-    if !missing.is_empty() {
-        let list: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
-        sink.error(
-            key.span,
-            field,
-            format!(
-                "`ha` needs `peer` (the other router of the pair) and `vip` (the gateway address both serve); {} missing",
-                if list.len() == 1 {
-                    format!("{} is", list[0])
-                } else {
-                    format!("{} are", list.join(" and "))
-                }
-            ),
-        );
+    if report_missing(
+        sink,
+        key.span,
+        field,
+        &["peer", "vip"],
+        &given,
+        "`ha` needs `peer` (the other router of the pair) and `vip` (the gateway address both serve)",
+    ) {
         spec.invalid = true;
     }
     Some(spec)
