@@ -251,8 +251,9 @@ impl Service {
             *e
         };
         let mut new = Vec::new();
-        for node in &plan.nodes {
-            for v in health::vitals(node).0 {
+        let all = health::vitals_all(&plan.nodes);
+        for (node, (alive, _)) in plan.nodes.iter().zip(all) {
+            for v in alive {
                 if let Ok(fd) = health::pidfd(v.pid) {
                     new.push(NewWatch {
                         lab: lab.clone(),
@@ -601,7 +602,7 @@ impl Service {
                 }
             }
             let t = netloom_plan::rebuild(&plan, &f.node);
-            self.exec.apply_transition(&plan, &t, &|_| {})
+            self.exec.repair_transition(&plan, &t)
         } else {
             self.exec.restart_frr(&node, saved.as_deref())
         };

@@ -304,7 +304,8 @@ fn rescan(
             busy_labs.insert(record.name.clone());
             continue;
         }
-        for node in &record.plan.nodes {
+        let all = netloom_linux::health::vitals_all(&record.plan.nodes);
+        for (node, (alive, dead)) in record.plan.nodes.iter().zip(all) {
             if let Some(frr) = &node.frr {
                 routers.push((record.name.clone(), node.name.to_string(), frr.clone()));
             }
@@ -316,7 +317,6 @@ fn rescan(
                 ));
                 continue;
             }
-            let (alive, dead) = netloom_linux::health::vitals(node);
             if !dead.is_empty() {
                 broken.push((
                     record.name.clone(),

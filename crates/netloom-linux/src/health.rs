@@ -50,6 +50,20 @@ pub struct Vital {
 /// processes its `exec` commands left running. A daemon that should run
 /// but does not is returned in the second list.
 pub fn vitals(node: &NodePlan) -> (Vec<Vital>, Vec<String>) {
+    vitals_all(std::slice::from_ref(node)).remove(0)
+}
+
+/// [`vitals`] of many nodes with one look at the machine's processes.
+pub fn vitals_all(nodes: &[NodePlan]) -> Vec<(Vec<Vital>, Vec<String>)> {
+    let scanned = if nodes.iter().any(|n| !n.exec.is_empty()) {
+        procs::scan()
+    } else {
+        Vec::new()
+    };
+    nodes.iter().map(|n| vitals_of(n, &scanned)).collect()
+}
+
+fn vitals_of(node: &NodePlan, scanned: &[procs::ProcInfo]) -> (Vec<Vital>, Vec<String>) {
     let ns_ino = open_netns(&node.netns)
         .ok()
         .and_then(|f| f.metadata().ok())
@@ -79,10 +93,10 @@ pub fn vitals(node: &NodePlan) -> (Vec<Vital>, Vec<String>) {
         }
     }
     if !node.exec.is_empty() {
-        for p in procs::scan() {
+        for p in scanned {
             if p.exec_mark && p.env_mark.as_deref() == Some(node.netns.as_str()) {
                 alive.push(Vital {
-                    what: p.comm,
+                    what: p.comm.clone(),
                     pid: p.pid,
                 });
             }

@@ -190,6 +190,28 @@ impl Executor {
         t: &netloom_plan::Transition,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<(), ApplyError> {
+        self.transition_within(new, t, progress, teardown::GRACE)
+    }
+
+    /// [`Executor::apply_transition`] for a repair: what is taken away
+    /// failed already, so its processes are killed at once.
+    #[allow(clippy::result_large_err)]
+    pub fn repair_transition(
+        &self,
+        plan: &Plan,
+        t: &netloom_plan::Transition,
+    ) -> Result<(), ApplyError> {
+        self.transition_within(plan, t, &|_| {}, Duration::ZERO)
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn transition_within(
+        &self,
+        new: &Plan,
+        t: &netloom_plan::Transition,
+        progress: &(dyn Fn(Progress) + Sync),
+        grace: Duration,
+    ) -> Result<(), ApplyError> {
         ensure_neighbour_room(new);
         let restore = |mut err: ApplyError| -> ApplyError {
             if let Err(e) = self.apply_phases(&t.restore, &|_| {}) {
@@ -197,7 +219,7 @@ impl Executor {
             }
             err
         };
-        if let Err(source) = self.teardown(&t.teardown) {
+        if let Err(source) = self.teardown_within(&t.teardown, grace) {
             let step = t.teardown.first();
             let err = ApplyError {
                 phase: "teardown".to_string(),
