@@ -77,10 +77,25 @@ fn a_killed_bgpd_comes_back_with_the_saved_configuration() {
             "neighbor 10.0.0.1 description saved-by-test",
         ],
     );
+    // A configuration far longer than any command output netloom keeps
+    // for messages: it must be saved and restored whole.
+    let mut args: Vec<String> = vec!["vtysh".into(), "-c".into(), "conf t".into()];
+    for i in 1..=150 {
+        args.push("-c".into());
+        args.push(format!("ip prefix-list BIG seq {i} permit 10.{i}.0.0/16"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut cmd = vec!["exec", "r1", "--"];
+    cmd.extend(args);
+    env.ok(&cmd);
     let out = env.ok(&["save"]);
     assert!(out.contains("saved 2 router configurations"), "{out}");
     let saved = running_config(&env, "r1");
     assert!(saved.contains("saved-by-test"), "{saved}");
+    assert!(
+        saved.len() > 6000 && saved.contains("seq 150 permit"),
+        "{saved}"
+    );
 
     let old = pid_of(&env, "bgp-pair", "r1", "bgpd");
     kill9(old);

@@ -34,6 +34,8 @@ pub struct Failure {
     /// The lab's generation when the failed thing was watched: a failure
     /// of something an later change replaced is stale.
     pub generation: Option<u64>,
+    /// A repair a daemon began and did not end (it died): redo it whole.
+    pub unfinished: bool,
 }
 
 /// A process to watch, handed from an operation to the supervisor.
@@ -551,6 +553,11 @@ impl Service {
                 health = Health::Dead(vec![f.cause.clone()]);
             }
         }
+        if f.unfinished {
+            // Half of a rebuild may be in place and look healthy (a host
+            // with its interface but not its address): rebuild again.
+            health = Health::NetnsGone;
+        }
         if health == Health::Healthy && !hung {
             return Ok(None);
         }
@@ -579,6 +586,20 @@ impl Service {
         }
         self.store
             .add_event(&f.lab, Some(&f.node), "recovering", &format!("{health:?}"))?;
+        self.store.repair_started(&f.lab, &f.node)?;
+        let result = self.repair_now(f, &record, &node, health, detection);
+        self.store.repair_ended(&f.lab, &f.node)?;
+        result
+    }
+
+    fn repair_now(
+        &self,
+        f: &Failure,
+        record: &crate::store::LabRecord,
+        node: &NodePlan,
+        health: Health,
+        detection: Option<Duration>,
+    ) -> Result<Option<Repair>, ServiceError> {
         let saved = self.store.saved_config(&f.lab, &f.node)?;
         let twin = if node.standby {
             crate::lock(&self.heal.twins)
@@ -604,7 +625,7 @@ impl Service {
             let t = netloom_plan::rebuild(&plan, &f.node);
             self.exec.repair_transition(&plan, &t)
         } else {
-            self.exec.restart_frr(&node, saved.as_deref())
+            self.exec.restart_frr(node, saved.as_deref())
         };
         let data_plane = f.detected.elapsed();
         if let Err(e) = result {
@@ -670,18 +691,21 @@ impl Service {
             return;
         };
         let end = Instant::now() + limit;
-        let generation = self.heal.generation(&f.lab);
         while Instant::now() < end {
-            // Stop asking once the lab is gone or changed again.
-            let current = self
+            // Stop once the lab is gone; while it changes (another repair,
+            // a destroy starting), ask nothing and look again.
+            let running = self
                 .store
                 .get_lab(&f.lab)
                 .ok()
                 .flatten()
-                .is_some_and(|r| r.state == crate::store::LabState::Running)
-                && self.heal.generation(&f.lab) == generation;
-            if !current || self.is_busy(&f.lab) {
+                .is_some_and(|r| r.state == crate::store::LabState::Running);
+            if !running {
                 return;
+            }
+            if self.is_busy(&f.lab) {
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
             }
             if routing_up(&self.exec.vtysh, &frr) {
                 let d = f.detected.elapsed();

@@ -101,6 +101,14 @@ const SCHEMA: &[&str] = &[
         saved_at INTEGER NOT NULL,
         PRIMARY KEY (lab, node)
      );",
+    // version 3: repairs under way (a daemon that dies mid-repair leaves
+    // the row; the next one redoes the repair whole)
+    "CREATE TABLE repairs (
+        lab TEXT NOT NULL,
+        node TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        PRIMARY KEY (lab, node)
+     );",
 ];
 
 /// The SQLite store. One connection behind a mutex: the daemon's writes
@@ -216,6 +224,7 @@ impl Store {
         let conn = self.conn();
         conn.execute("DELETE FROM labs WHERE name = ?1", params![lab])?;
         conn.execute("DELETE FROM configs WHERE lab = ?1", params![lab])?;
+        conn.execute("DELETE FROM repairs WHERE lab = ?1", params![lab])?;
         Ok(())
     }
 
@@ -238,6 +247,32 @@ impl Store {
             Some(row) => Ok(Some(row.get(0)?)),
             None => Ok(None),
         }
+    }
+
+    /// Records that a repair of a node starts.
+    pub fn repair_started(&self, lab: &str, node: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO repairs (lab, node, started_ms) VALUES (?1, ?2, ?3)",
+            params![lab, node, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Records that a repair ended (well or not).
+    pub fn repair_ended(&self, lab: &str, node: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "DELETE FROM repairs WHERE lab = ?1 AND node = ?2",
+            params![lab, node],
+        )?;
+        Ok(())
+    }
+
+    /// Repairs that never ended (their daemon died): (lab, node).
+    pub fn unfinished_repairs(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT lab, node FROM repairs ORDER BY started_ms")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Forgets a node's saved configuration (the node was removed).

@@ -130,6 +130,23 @@ fn watch_loop(
         EpollEvent::new(EpollFlags::EPOLLIN, KEY_INOTIFY),
     )?;
 
+    // Repairs a daemon before this one began and never ended: redone
+    // whole.
+    for (lab, node) in service.store().unfinished_repairs().unwrap_or_default() {
+        dispatch_quiet(
+            service,
+            shared,
+            Failure {
+                cause: "a repair was under way when the daemon died".to_string(),
+                lab,
+                node,
+                detected: Instant::now(),
+                pid: None,
+                generation: None,
+                unfinished: true,
+            },
+        );
+    }
     let mut watches: HashMap<u64, Watch> = HashMap::new();
     let mut next_key = 0u64;
     let mut rescan_at = Instant::now();
@@ -178,6 +195,7 @@ fn watch_loop(
                                     detected,
                                     pid: None,
                                     generation: None,
+                                    unfinished: false,
                                 },
                             );
                         }
@@ -198,6 +216,7 @@ fn watch_loop(
                                 detected,
                                 pid: Some(w.pid),
                                 generation: Some(w.generation),
+                                unfinished: false,
                             },
                         );
                     }
@@ -406,6 +425,7 @@ fn rescan(
                 detected,
                 pid: None,
                 generation: None,
+                unfinished: false,
             },
         );
     }
@@ -440,7 +460,7 @@ fn start_repair(
             s.deferred.push(f);
             return;
         }
-        // Only real repairs count (a failure that turns out to be a change
+        // Only repairs tried count (a failure that turns out to be a change
         // netloom made, or already mended, does not).
         let now = Instant::now();
         let history = s.history.entry(key.clone()).or_default();
@@ -494,7 +514,9 @@ fn start_repair(
                 let mut s = crate::lock(&shared_t);
                 let key = (f.lab.clone(), f.node.clone());
                 s.in_flight.remove(&key);
-                if matches!(repaired, Ok(Some(_))) {
+                // Repairs done and repairs that failed count; failures
+                // that were none (a change, already mended) do not.
+                if matches!(repaired, Ok(Some(_)) | Err(_)) {
                     s.history.entry(key).or_default().push_back(Instant::now());
                 }
             }
@@ -617,6 +639,7 @@ fn probe_loop(service: &Arc<Service>, shared: &Arc<Mutex<Shared>>, wake: &Arc<Ev
                                 detected: Instant::now(),
                                 pid: None,
                                 generation: None,
+                                unfinished: false,
                             },
                         );
                     }

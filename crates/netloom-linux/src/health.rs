@@ -149,14 +149,25 @@ pub fn running_config(
     cmd.arg("-N").arg(&ps).arg("-c").arg("show running-config");
     // Inside the node: vtysh writes its own host name into the
     // configuration, which must be the node's, not the machine's.
-    let done = crate::run::run_in(cmd, netns, "vtysh", timeout)?;
+    let (done, stdout) = crate::run::run_in_stdout(cmd, netns, "vtysh", timeout)?;
     if !done.status.success() {
         return Err(ExecError::Vtysh {
             action: "show the running configuration".into(),
             detail: crate::run::describe(&done),
         });
     }
-    Ok(clean_running_config(&done.output))
+    let config = clean_running_config(&stdout);
+    // A configuration that does not end as vtysh ends one was cut short.
+    if !config.trim_end().ends_with("end") {
+        return Err(ExecError::Vtysh {
+            action: "show the running configuration".into(),
+            detail: format!(
+                "the answer does not end with `end` ({} bytes); not saved",
+                config.len()
+            ),
+        });
+    }
+    Ok(config)
 }
 
 /// Drops what `show running-config` adds around the configuration.

@@ -43,18 +43,49 @@ fn scratch_file() -> std::io::Result<File> {
 /// stdout and stderr to a scratch file. `Err(CommandTimeout)` after
 /// `timeout` (the whole session is killed then).
 pub(crate) fn run_in(
+    cmd: Command,
+    netns: &str,
+    label: &str,
+    timeout: Duration,
+) -> Result<Finished, ExecError> {
+    run_in_with(cmd, netns, label, timeout, None)
+}
+
+/// [`run_in`] that also returns the whole of standard output (standard
+/// error alone goes to [`Finished::output`]), for commands whose output is
+/// the result (a running configuration), not a message.
+pub(crate) fn run_in_stdout(
+    cmd: Command,
+    netns: &str,
+    label: &str,
+    timeout: Duration,
+) -> Result<(Finished, String), ExecError> {
+    let mut stdout = scratch_file().map_err(io_err("create a scratch file for command output"))?;
+    let finished = run_in_with(cmd, netns, label, timeout, Some(&stdout))?;
+    let mut bytes = Vec::new();
+    stdout
+        .seek(SeekFrom::Start(0))
+        .and_then(|_| stdout.read_to_end(&mut bytes))
+        .map_err(io_err(format!("read the output of `{label}`")))?;
+    Ok((finished, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+fn run_in_with(
     mut cmd: Command,
     netns: &str,
     label: &str,
     timeout: Duration,
+    stdout: Option<&File>,
 ) -> Result<Finished, ExecError> {
     let mut out = scratch_file().map_err(io_err("create a scratch file for command output"))?;
     let err = out
         .try_clone()
         .map_err(io_err("duplicate a file descriptor"))?;
-    let out2 = out
-        .try_clone()
-        .map_err(io_err("duplicate a file descriptor"))?;
+    let out2 = match stdout {
+        Some(f) => f.try_clone(),
+        None => out.try_clone(),
+    }
+    .map_err(io_err("duplicate a file descriptor"))?;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::from(out2))
         .stderr(Stdio::from(err));
