@@ -601,7 +601,12 @@ impl Service {
         detection: Option<Duration>,
     ) -> Result<Option<Repair>, ServiceError> {
         let saved = self.store.saved_config(&f.lab, &f.node)?;
-        let twin = if node.standby {
+        // A twin wins when the namespace is gone (its links must be made
+        // anyway, and no FRR has to start); with the namespace intact an
+        // FRR restart keeps every link and is as fast or faster
+        // (bench/recovery: 233 ms either way on a leaf, 271 ms against
+        // 1.1 s on a spine with 26 links).
+        let twin = if node.standby && health == Health::NetnsGone && !f.unfinished {
             crate::lock(&self.heal.twins)
                 .remove(&(f.lab.clone(), f.node.clone()))
                 .map(|(netns, _)| netns)
