@@ -263,6 +263,22 @@ async fn deploy_exec_inspect_destroy_round_trip() {
     netloom_testkit::assert_no_leftovers(prefix.as_str());
 }
 
+/// A request as a browser with `cookie` (and, maybe, another page's
+/// `Origin`) sends it.
+async fn as_browser(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    cookie: &str,
+    origin: Option<&str>,
+) -> (StatusCode, serde_json::Value, String) {
+    let mut r = req(method, uri).header("cookie", cookie);
+    if let Some(o) = origin {
+        r = r.header("origin", o);
+    }
+    call(app, r.body(Body::empty()).unwrap()).await
+}
+
 fn cookie_of(resp: &axum::http::Response<Body>) -> String {
     let set = resp
         .headers()
@@ -299,23 +315,15 @@ async fn a_login_link_gives_a_session_once_and_foreign_pages_are_refused() {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let cookie = cookie_of(&resp);
     // The session opens the API ...
-    let (status, _, _) = call(
-        &app,
-        req("GET", "/api/v1/labs")
-            .header("cookie", &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (status, _, _) = as_browser(&app, "GET", "/api/v1/labs", &cookie, None).await;
     assert_eq!(status, StatusCode::OK);
     // ... but not from another web page.
-    let (status, json, _) = call(
+    let (status, json, _) = as_browser(
         &app,
-        req("GET", "/api/v1/labs")
-            .header("cookie", &cookie)
-            .header("origin", "http://evil.example")
-            .body(Body::empty())
-            .unwrap(),
+        "GET",
+        "/api/v1/labs",
+        &cookie,
+        Some("http://evil.example"),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -325,34 +333,14 @@ async fn a_login_link_gives_a_session_once_and_foreign_pages_are_refused() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(text.contains("already used"), "{text}");
     // A made-up session: refused.
-    let (status, json, _) = call(
-        &app,
-        req("GET", "/api/v1/labs")
-            .header("cookie", "netloom_session=123")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (status, json, _) =
+        as_browser(&app, "GET", "/api/v1/labs", "netloom_session=123", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(json["code"], "bad_session");
     // Logging out ends the session.
-    let (status, _, _) = call(
-        &app,
-        req("POST", "/api/v1/logout")
-            .header("cookie", &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (status, _, _) = as_browser(&app, "POST", "/api/v1/logout", &cookie, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, _) = call(
-        &app,
-        req("GET", "/api/v1/labs")
-            .header("cookie", &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (status, _, _) = as_browser(&app, "GET", "/api/v1/labs", &cookie, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
