@@ -246,9 +246,13 @@ export const tests = [
       // repairs it; the page shows both.
       const ospfd = (await api("GET", "/api/v1/labs/ospf-triangle")).nodes.find((n) => n.name === "r2").daemons.find((d) => d.name === "ospfd");
       process.kill(ospfd.pid, "SIGKILL");
+      // The repair may be over before the page draws r2 as failed (it
+      // takes ~0.2 s): then the daemon's events must show both.
       await until(
-        "r2 drawn as not running",
-        () => page.evaluate(() => window.netloom.app.canvas.cy.getElementById("node:r2").data("status") !== "running"),
+        "r2 drawn as not running, or its failure and repair recorded",
+        async () =>
+          (await page.evaluate(() => window.netloom.app.canvas.cy.getElementById("node:r2").data("status") !== "running")) ||
+          (await api("GET", "/api/v1/events?lab=ospf-triangle")).some((e) => e.node === "r2" && e.kind === "recovered"),
         30000,
         5,
       );
