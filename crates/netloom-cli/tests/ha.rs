@@ -143,12 +143,14 @@ fn failover(advert: Option<&str>, limit_s: f64) {
         (paths.len() == 2 && longer).then_some(())
     });
 
-    // 10 ms pings for 10 s; r1 dies 3 s in: every FRR daemon killed and
+    // 10 ms pings for 10 s (a count, not `-w`: with a deadline, iputils ping
+    // quits at the first ICMP error, and r2 may answer "unreachable" while
+    // its routes move); r1 dies 3 s in: every FRR daemon killed and
     // both its links cut (carrier off at both ends) at once.
     let ping = env
         .cmd()
         .args([
-            "exec", "h1", "--", "ping", "-D", "-n", "-i", "0.01", "-w", "10", &h2,
+            "exec", "h1", "--", "ping", "-D", "-n", "-i", "0.01", "-c", "1000", &h2,
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
