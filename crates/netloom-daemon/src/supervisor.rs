@@ -451,12 +451,15 @@ fn start_repair(
     let key = (f.lab.clone(), f.node.clone());
     let backoff = {
         let mut s = crate::lock(shared);
-        if s.looping.contains_key(&key) || s.in_flight.contains(&key) {
+        if s.looping.contains_key(&key) {
             return;
         }
-        // While the lab changes, look later (a repair then checks whether
-        // the failure was the change itself).
-        if service.is_busy(&f.lab) {
+        // While the lab changes, or the node is being repaired, look later
+        // (a repair then checks whether the failure was the change itself).
+        // A failure seen just as a repair ends (its `recovered` event is
+        // written, the node is not released yet) is the next one, not
+        // part of it: dropping it lost it for good.
+        if s.in_flight.contains(&key) || service.is_busy(&f.lab) {
             s.deferred.push(f);
             return;
         }
@@ -506,11 +509,13 @@ fn start_repair(
     let spawned = std::thread::Builder::new()
         .name(format!("repair-{}", f.node))
         .spawn(move || {
-            if !backoff.is_zero() {
+            // No back-off for what is no failure (any more): a death the
+            // last repair caused, a node already mended.
+            if !backoff.is_zero() && service.still_failed(&f) {
                 std::thread::sleep(backoff);
             }
             let repaired = service.repair(&f);
-            {
+            let again: Vec<Failure> = {
                 let mut s = crate::lock(&shared_t);
                 let key = (f.lab.clone(), f.node.clone());
                 s.in_flight.remove(&key);
@@ -519,6 +524,16 @@ fn start_repair(
                 if matches!(repaired, Ok(Some(_)) | Err(_)) {
                     s.history.entry(key).or_default().push_back(Instant::now());
                 }
+                // Failures of this node seen during the repair are looked
+                // at now (the repair tells those it caused from new ones).
+                let (mine, rest) = std::mem::take(&mut s.deferred)
+                    .into_iter()
+                    .partition(|d| d.lab == f.lab && d.node == f.node);
+                s.deferred = rest;
+                mine
+            };
+            for d in again {
+                start_repair(&service, &shared_t, wake.clone(), d);
             }
             if let Some(w) = &wake {
                 let _ = w.write(1);

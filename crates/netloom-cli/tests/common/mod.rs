@@ -145,6 +145,25 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
+        // A failed test shows what the daemon did: its events and the end
+        // of its log.
+        if std::thread::panicking() {
+            if let Ok(out) = self.cmd().args(["events"]).output() {
+                let text = String::from_utf8_lossy(&out.stdout);
+                let lines: Vec<&str> = text.lines().collect();
+                eprintln!(
+                    "--- the daemon's last events ---\n{}",
+                    lines[lines.len().saturating_sub(40)..].join("\n")
+                );
+            }
+            if let Ok(log) = std::fs::read_to_string(self.home.path().join("daemon.log")) {
+                let lines: Vec<&str> = log.lines().collect();
+                eprintln!(
+                    "--- the end of daemon.log ---\n{}",
+                    lines[lines.len().saturating_sub(60)..].join("\n")
+                );
+            }
+        }
         // Destroy every lab through the daemon, stop it; the prefix guard
         // then removes anything left by its mark.
         let _ = self.cmd().args(["destroy", "--all", "--cleanup"]).output();
