@@ -44,9 +44,10 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 test: deps-test lint web
+	$(CARGO) build -p netloom-cli
+	scripts/leakcheck --stale nlt
 	$(CARGO) test --workspace
 	cd web && npm test
-	$(CARGO) build -p netloom-cli
 	web/tests/run-e2e
 	scripts/leakcheck nlt
 
