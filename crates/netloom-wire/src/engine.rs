@@ -290,7 +290,7 @@ struct Shared {
     sides: [Side; 2],
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -348,6 +348,8 @@ impl Link {
             window: (0, 0),
             small: Vec::new(),
             large: Vec::new(),
+            activity: crate::qos::Activity::new(),
+            quiet_check: None,
         };
         // Linux keeps 15 bytes of a thread name; std truncates.
         let thread_name = format!("wire-{}={}", taps[0].name(), taps[1].name());
@@ -594,6 +596,10 @@ struct Worker {
     window: (Nanos, Nanos),
     small: Vec<Frame>,
     large: Vec<Frame>,
+    /// This link's part in keeping idle CPUs awake while frames cross.
+    activity: crate::qos::Activity,
+    /// When to look at `activity` again.
+    quiet_check: Option<Nanos>,
 }
 
 impl Worker {
@@ -618,6 +624,7 @@ impl Worker {
                 self.release_due(i, now, h);
             }
             self.govern_class(now);
+            self.quiet_check = self.activity.tick(now);
             self.publish();
             if self.shared.stop.load(Relaxed) {
                 break;
@@ -647,16 +654,19 @@ impl Worker {
 
     /// Waits for a frame on either TAP, a control change, or the time to
     /// release the next frame: sleeps (timerfd) until `spin` before it,
-    /// then polls without sleeping until it is due.
+    /// then polls without sleeping until it is due. The timer also wakes
+    /// the thread when the link's wake-up latency request may end
+    /// ([`crate::qos`]).
     fn wait(&mut self) -> Result<([Ready; 2], bool, bool), Errno> {
         let next = self
             .lanes
             .iter()
             .filter_map(|l| l.sched.next_release())
+            .map(|t| t.saturating_sub(self.spin))
+            .chain(self.quiet_check)
             .min();
         let mut timeout = None;
-        if let Some(t) = next {
-            let wake_at = t.saturating_sub(self.spin);
+        if let Some(wake_at) = next {
             if wake_at <= mono_now() {
                 timeout = Some(TimeSpec::new(0, 0));
             } else if self.armed != Some(wake_at) {
@@ -765,6 +775,7 @@ impl Worker {
                 continue;
             }
             let now = mono_now();
+            self.activity.frame(now);
             let wire_len = wire_len(&scratch.data[..n], hdr);
             let frame = if n <= SMALL {
                 let mut f = self.small.pop().unwrap_or_else(|| Frame {

@@ -41,6 +41,7 @@
 
 pub mod engine;
 mod error;
+pub mod qos;
 pub mod sched;
 pub mod tap;
 
