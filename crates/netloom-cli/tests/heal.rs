@@ -328,6 +328,48 @@ fn a_hot_standby_twin_takes_over_and_is_replaced() {
         metrics.contains("netloom_recovery_seconds_count{phase=\"data_plane_standby\"} 1"),
         "{metrics}"
     );
+
+    // A new daemon adopts the lab: r2, whose FRR runs under the first
+    // twin's name, is left alone (a daemon counting twins from 0 again
+    // once built its new twin under that name and killed r2's FRR).
+    let bgpd = std::fs::read_to_string(format!(
+        "/var/run/frr/{}-bgp-pair+r2/bgpd.pid",
+        env.prefix()
+    ))
+    .unwrap();
+    let inode = |name: &str| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(format!("/run/netns/{name}"))
+            .ok()
+            .map(|m| (m.dev(), m.ino()))
+    };
+    let before = inode(&second);
+    env.stop_daemon();
+    let seen = events(&env).len();
+    // The new daemon replaces the twin (the name may be the same).
+    env.wait_for(
+        "a twin of r2 from the new daemon",
+        Duration::from_secs(30),
+        || {
+            let t = twins(&env);
+            (t.len() == 1 && inode(&t[0]).is_some() && inode(&t[0]) != before).then_some(())
+        },
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let later: Vec<_> = events(&env).into_iter().skip(seen).collect();
+    assert!(
+        !later
+            .iter()
+            .any(|e| e["node"] == "r2" && (e["kind"] == "node-failed" || e["kind"] == "recovered")),
+        "r2 failed after the daemon restart: {later:#?}"
+    );
+    let now = std::fs::read_to_string(format!(
+        "/var/run/frr/{}-bgp-pair+r2/bgpd.pid",
+        env.prefix()
+    ))
+    .unwrap();
+    assert_eq!(bgpd, now, "r2's bgpd was restarted");
+    assert!(bgp_established(&env, "r2"));
     env.ok(&["destroy", "--all"]);
     assert!(twins(&env).is_empty(), "{:?}", twins(&env));
     env.assert_clean();

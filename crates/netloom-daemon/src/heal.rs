@@ -329,7 +329,10 @@ impl Service {
                 .heal
                 .twin_seq
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let twin = netloom_linux::twin_netns(&node.netns, n);
+            let (twin, used) = netloom_linux::free_twin_netns(&node.netns, n);
+            self.heal
+                .twin_seq
+                .fetch_max(used + 1, std::sync::atomic::Ordering::Relaxed);
             // Runs on a thread of its own, holding the service.
             let Some(this) = self.me.get().and_then(std::sync::Weak::upgrade) else {
                 crate::lock(&self.heal.building).remove(&key);
@@ -526,6 +529,7 @@ impl Service {
     /// `never`).
     pub fn repair(&self, f: &Failure) -> Result<Option<Repair>, ServiceError> {
         let _guard = self.claim_within(&f.lab, crate::service::CLAIM_WAIT)?;
+        tracing::debug!(node = %f.node, ms = ms_since(f.detected), "repair: lab claimed");
         let Some(record) = self.store.get_lab(&f.lab)? else {
             return Ok(None);
         };
@@ -587,6 +591,7 @@ impl Service {
         self.store
             .add_event(&f.lab, Some(&f.node), "recovering", &format!("{health:?}"))?;
         self.store.repair_started(&f.lab, &f.node)?;
+        tracing::debug!(node = %f.node, ms = ms_since(f.detected), "repair: recorded as started");
         let result = self.repair_now(f, &record, &node, health, detection);
         self.store.repair_ended(&f.lab, &f.node)?;
         result
@@ -628,6 +633,7 @@ impl Service {
                 }
             }
             let t = netloom_plan::rebuild(&plan, &f.node);
+            tracing::debug!(node = %f.node, ms = ms_since(f.detected), "repair: rebuild planned");
             self.exec.repair_transition(&plan, &t)
         } else {
             self.exec.restart_frr(node, saved.as_deref())
@@ -822,6 +828,11 @@ fn routing_up(vtysh: &std::path::Path, frr: &netloom_plan::FrrPlan) -> bool {
         }
     }
     true
+}
+
+/// Milliseconds since `t`, for the repair's debug log.
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
 }
 
 #[cfg(test)]

@@ -183,6 +183,11 @@ fn watch_loop(
                         let Some(name) = e.name.as_ref().and_then(|n| n.to_str()) else {
                             continue;
                         };
+                        // A standby twin's name goes when it takes over
+                        // (or is replaced): not a node's failure.
+                        if netloom_linux::is_twin(name) {
+                            continue;
+                        }
                         if let Some((lab, node)) = parse_netns_name(service.prefix(), name) {
                             dispatch(
                                 service,

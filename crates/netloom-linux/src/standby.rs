@@ -17,6 +17,27 @@ pub fn twin_netns(netns: &str, n: u64) -> String {
     format!("{netns}~s{n}")
 }
 
+/// The first twin name of `netns` from number `from` on that nothing uses:
+/// no namespace, and no FRR directories. A twin that took over keeps its
+/// FRR directories under its own name (the router's are links to them),
+/// so a daemon that starts counting at 0 again must not reuse that name.
+/// Returns the name and its number.
+pub fn free_twin_netns(netns: &str, from: u64) -> (String, u64) {
+    let mut n = from;
+    loop {
+        let name = twin_netns(netns, n);
+        let ps = frr_pathspace(&name);
+        let used = crate::ns_exists(&name)
+            || std::fs::symlink_metadata(crate::NETNS_RUN_DIR.to_string() + "/" + &name).is_ok()
+            || conf_dir(&ps).exists()
+            || run_dir(&ps).exists();
+        if !used {
+            return (name, n);
+        }
+        n += 1;
+    }
+}
+
 /// Whether a namespace name is a standby twin's.
 pub fn is_twin(netns: &str) -> bool {
     netns.contains("~s")
