@@ -225,6 +225,37 @@ pub(crate) fn start(
     Ok(())
 }
 
+/// Checks many routers' configurations with one `vtysh -C` (run in
+/// `netns`, any namespace of the lab): they are joined with a `hostname`
+/// line between them, which takes vtysh back to the top level, so one
+/// router's last section does not swallow the next one's first lines. True
+/// when vtysh accepts them all; on false each router checks its own (for
+/// an error with its line). One `vtysh -C` costs 30-80 ms, mostly its
+/// start: 300 routers' configurations take ~0.3 s together, against 9-24 s
+/// of CPU one by one.
+pub(crate) fn check_all(exec: &Executor, netns: &str, configs: &[&str]) -> bool {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("netloom-check-{}-{n}.conf", std::process::id()));
+    let mut text = String::new();
+    for c in configs {
+        text.push_str("hostname netloom-check\n");
+        text.push_str(c);
+        if !c.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    if std::fs::write(&path, text).is_err() {
+        return false;
+    }
+    let mut cmd = Command::new(&exec.vtysh);
+    cmd.arg("-C").arg("-f").arg(&path);
+    let limit = exec.exec_timeout.max(Duration::from_secs(60));
+    let ok = run_in(cmd, netns, "vtysh", limit).is_ok_and(|done| done.status.success());
+    let _ = std::fs::remove_file(&path);
+    ok
+}
+
 fn vtysh(
     exec: &Executor,
     netns: &str,

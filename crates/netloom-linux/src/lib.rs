@@ -351,6 +351,7 @@ impl Executor {
 
         for phase in phases {
             let phase_started = std::time::Instant::now();
+            self.check_configs_at_once(&ctx, phase);
             let workers = match phase.name.as_str() {
                 "routers" | "exec" => self.process_workers,
                 _ => self.kernel_workers,
@@ -559,6 +560,37 @@ impl Executor {
         }
     }
 
+    /// Before a phase that starts several routers' FRR: one `vtysh -C` for
+    /// all their configurations ([`frr::check_all`]); if it passes, the
+    /// routers start without checking their own.
+    fn check_configs_at_once(&self, ctx: &Ctx, phase: &netloom_plan::Phase) {
+        ctx.configs_checked.store(false, Ordering::Relaxed);
+        if ctx.trusted_configs {
+            return;
+        }
+        let starts: Vec<(&str, &str)> = phase
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::StartFrr { netns, frr, .. } => Some((netns.as_str(), frr.config.as_str())),
+                _ => None,
+            })
+            .collect();
+        if starts.len() < 2 {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let configs: Vec<&str> = starts.iter().map(|(_, c)| *c).collect();
+        let ok = frr::check_all(self, starts[0].0, &configs);
+        tracing::debug!(
+            routers = starts.len(),
+            ok,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "FRR configurations checked at once"
+        );
+        ctx.configs_checked.store(ok, Ordering::Relaxed);
+    }
+
     /// Runs steps on `workers` threads; stops handing out steps after the
     /// first failure. `done` sees every step that ran, with its result.
     fn run_steps(
@@ -703,7 +735,10 @@ impl Executor {
                 std::fs::write(&path, format!("{value}\n"))
                     .map_err(io_err(format!("write {} in {netns}", path.display())))
             }
-            Step::StartFrr { netns, frr, .. } => frr::start(self, netns, frr, !ctx.trusted_configs),
+            Step::StartFrr { netns, frr, .. } => {
+                let checked = ctx.trusted_configs || ctx.configs_checked.load(Ordering::Relaxed);
+                frr::start(self, netns, frr, !checked)
+            }
             Step::RunExec {
                 netns,
                 commands,
@@ -834,6 +869,9 @@ struct Ctx {
     /// planned one, checked when the lab was deployed). The check costs
     /// 60-85 ms of a repair.
     trusted_configs: bool,
+    /// The configurations of the phase being applied passed one joint
+    /// check ([`Executor::check_configs_at_once`]).
+    configs_checked: AtomicBool,
 }
 
 impl Ctx {

@@ -371,6 +371,38 @@ fn bad_frr_config_rolls_back() {
     assert_no_leftovers(prefix.as_str());
 }
 
+/// Several routers' configurations are checked with one vtysh; a bad one
+/// is still reported on its router with its own line, and one router's
+/// last section does not make the next one's stray first line valid.
+#[test]
+fn bad_frr_config_among_many_names_its_router_and_line() {
+    if !require_root() {
+        return;
+    }
+    let prefix = TestPrefix::new();
+    let topo = topology(
+        "badconfs",
+        vec![
+            router(
+                "r1",
+                Some("hostname r1\ninterface eth1\n ip address 10.9.9.1/24\n"),
+                None,
+            ),
+            // Valid only inside an `interface` section (r1's last one).
+            router("r2", Some(" ip address 10.9.9.2/24\nhostname r2\n"), None),
+            router("r3", Some("hostname r3\n"), None),
+        ],
+        vec![],
+    );
+    let plan = plan(&prefix, &topo);
+    let err = Executor::new().apply(&plan, &quiet).unwrap_err();
+    let msg = error_chain(&err);
+    assert_eq!(err.node, "r2", "{msg}");
+    assert!(msg.contains("accept the configuration"), "{msg}");
+    assert!(msg.contains("line 1"), "{msg}");
+    assert_no_leftovers(prefix.as_str());
+}
+
 #[test]
 fn cleanup_finds_what_a_dead_daemon_left() {
     if !require_root() {
