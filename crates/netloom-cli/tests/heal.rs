@@ -332,11 +332,14 @@ fn a_hot_standby_twin_takes_over_and_is_replaced() {
     // A new daemon adopts the lab: r2, whose FRR runs under the first
     // twin's name, is left alone (a daemon counting twins from 0 again
     // once built its new twin under that name and killed r2's FRR).
-    let bgpd = std::fs::read_to_string(format!(
-        "/var/run/frr/{}-bgp-pair+r2/bgpd.pid",
-        env.prefix()
-    ))
-    .unwrap();
+    let bgpd_pid = || {
+        std::fs::read_to_string(format!(
+            "/var/run/frr/{}-bgp-pair+r2/bgpd.pid",
+            env.prefix()
+        ))
+        .unwrap()
+    };
+    let bgpd = bgpd_pid();
     let inode = |name: &str| {
         use std::os::unix::fs::MetadataExt;
         std::fs::metadata(format!("/run/netns/{name}"))
@@ -363,12 +366,7 @@ fn a_hot_standby_twin_takes_over_and_is_replaced() {
             .any(|e| e["node"] == "r2" && (e["kind"] == "node-failed" || e["kind"] == "recovered")),
         "r2 failed after the daemon restart: {later:#?}"
     );
-    let now = std::fs::read_to_string(format!(
-        "/var/run/frr/{}-bgp-pair+r2/bgpd.pid",
-        env.prefix()
-    ))
-    .unwrap();
-    assert_eq!(bgpd, now, "r2's bgpd was restarted");
+    assert_eq!(bgpd, bgpd_pid(), "r2's bgpd was restarted");
     assert!(bgp_established(&env, "r2"));
     env.ok(&["destroy", "--all"]);
     assert!(twins(&env).is_empty(), "{:?}", twins(&env));

@@ -515,7 +515,7 @@ impl Executor {
                 Step::DeleteBridge { netns, .. } | Step::DetachPort { netns, .. } => {
                     !namespaces.contains(netns)
                 }
-                Step::DeleteVeth { a, .. } => !namespaces.contains(&a.netns),
+                Step::DeleteVeth { a } => !namespaces.contains(&a.netns),
                 Step::DeleteTap { end } => !namespaces.contains(&end.netns),
                 Step::DeleteMacvlan { netns, .. } => !namespaces.contains(netns),
                 _ => false,
@@ -757,7 +757,7 @@ impl Executor {
                     .delete_link(bridge)
                     .map_err(netlink_err(format!("delete bridge {bridge}"))),
             },
-            Step::DeleteVeth { a, .. } => match ctx.get(&a.netns) {
+            Step::DeleteVeth { a } => match ctx.get(&a.netns) {
                 Err(ExecError::NetnsMissing(_)) => Ok(()),
                 Err(e) => Err(e),
                 Ok(h) => match lock(&h.netlink).delete_link(a.iface.as_str()) {

@@ -27,8 +27,7 @@ pub fn free_twin_netns(netns: &str, from: u64) -> (String, u64) {
     loop {
         let name = twin_netns(netns, n);
         let ps = frr_pathspace(&name);
-        let used = crate::ns_exists(&name)
-            || std::fs::symlink_metadata(crate::NETNS_RUN_DIR.to_string() + "/" + &name).is_ok()
+        let used = std::fs::symlink_metadata(crate::ns::netns_path(&name)).is_ok()
             || conf_dir(&ps).exists()
             || run_dir(&ps).exists();
         if !used {

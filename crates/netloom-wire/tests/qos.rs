@@ -13,9 +13,14 @@ fn device_value() -> i32 {
     i32::from_ne_bytes(bytes[..4].try_into().unwrap())
 }
 
+/// Root, the device, and the request not turned off.
+fn can_request() -> bool {
+    root() && std::path::Path::new("/dev/cpu_dma_latency").exists() && qos::enabled()
+}
+
 #[test]
 fn frames_hold_a_zero_latency_request_and_a_stopped_link_gives_it_back() {
-    if !root() || !std::path::Path::new("/dev/cpu_dma_latency").exists() || !qos::enabled() {
+    if !can_request() {
         return;
     }
     // The request is the process's: one test at a time.
@@ -33,7 +38,7 @@ fn frames_hold_a_zero_latency_request_and_a_stopped_link_gives_it_back() {
 
 #[test]
 fn a_quiet_link_gives_the_request_back_after_linger() {
-    if !root() || !std::path::Path::new("/dev/cpu_dma_latency").exists() || !qos::enabled() {
+    if !can_request() {
         return;
     }
     let _serial = serial();
