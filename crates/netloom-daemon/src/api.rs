@@ -8,7 +8,7 @@ use crate::service::NodeView;
 use crate::service::{DeployProgress, LabView, Service, ServiceError};
 use crate::{openapi, ws};
 use axum::body::Body;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::middleware;
@@ -292,6 +292,12 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))
 }
 
+/// A query string, or a JSON `bad_request` (not axum's plain text).
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))
+}
+
 /// Applies a changed topology to a running lab: `PUT /api/v1/labs/{lab}`
 /// with a [`DeployRequest`]. Only what differs is touched.
 async fn apply_lab(
@@ -518,8 +524,9 @@ pub struct CleanupRequest {
 
 async fn cleanup(
     State(state): State<Arc<ApiState>>,
-    Json(req): Json<CleanupRequest>,
+    body: Result<Json<CleanupRequest>, JsonRejection>,
 ) -> ApiResult<crate::service::CleanupView> {
+    let req = json_body(body)?;
     let service = state.service.clone();
     Ok(Json(
         blocking(move || service.cleanup(req.lab.as_deref())).await?,
@@ -536,8 +543,9 @@ pub struct EventsQuery {
 
 async fn events(
     State(state): State<Arc<ApiState>>,
-    Query(q): Query<EventsQuery>,
+    q: Result<Query<EventsQuery>, QueryRejection>,
 ) -> ApiResult<Vec<crate::store::Event>> {
+    let q = query(q)?;
     let service = state.service.clone();
     Ok(Json(
         blocking(move || {
@@ -573,8 +581,9 @@ pub struct ExecResult {
 async fn exec(
     State(state): State<Arc<ApiState>>,
     Path((lab, node)): Path<(String, String)>,
-    Json(req): Json<ExecRequest>,
+    body: Result<Json<ExecRequest>, JsonRejection>,
 ) -> ApiResult<ExecResult> {
+    let req = json_body(body)?;
     let Some(program) = req.command.first() else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

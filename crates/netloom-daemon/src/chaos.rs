@@ -261,20 +261,26 @@ impl Service {
 
     /// The lab's current or last chaos run.
     pub fn chaos_view(&self, lab: &str) -> Result<ChaosView, ServiceError> {
-        crate::lock(&self.chaos)
-            .get(lab)
-            .map(|r| r.view())
-            .ok_or_else(|| ServiceError::BadEdit(format!("lab `{lab}` has had no chaos run")))
+        let view = crate::lock(&self.chaos).get(lab).map(|r| r.view());
+        view.ok_or_else(|| self.no_chaos_run(lab))
     }
 
     /// Stops a lab's chaos run.
     pub fn stop_chaos(&self, lab: &str) -> Result<ChaosView, ServiceError> {
-        let run = crate::lock(&self.chaos)
-            .get(lab)
-            .cloned()
-            .ok_or_else(|| ServiceError::BadEdit(format!("lab `{lab}` has had no chaos run")))?;
+        let run = crate::lock(&self.chaos).get(lab).cloned();
+        let run = run.ok_or_else(|| self.no_chaos_run(lab))?;
         run.stop();
         Ok(run.view())
+    }
+
+    /// Why a lab has no chaos run to show or stop: it does not exist, or
+    /// none was started.
+    fn no_chaos_run(&self, lab: &str) -> ServiceError {
+        match self.store.get_lab(lab) {
+            Ok(Some(_)) => ServiceError::BadEdit(format!("lab `{lab}` has had no chaos run")),
+            Ok(None) => ServiceError::NotFound(lab.to_string()),
+            Err(e) => e.into(),
+        }
     }
 }
 

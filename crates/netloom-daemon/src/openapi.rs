@@ -183,14 +183,26 @@ pub fn build() -> Value {
             .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type":"string"}}))
             .collect();
+        // What the success answer is: JSON unless said here; no body for
+        // 204 and for a WebSocket's 101.
+        let media = match (op.method, op.path) {
+            ("post", "/api/v1/labs") => Some("application/x-ndjson"),
+            (_, "/api/v1/labs/{lab}/export") => Some("application/yaml"),
+            (_, "/metrics") => Some("text/plain"),
+            _ if op.ok == 204 || op.ok == 101 => None,
+            _ => Some("application/json"),
+        };
+        let success = match media {
+            Some(m) => {
+                json!({ "description": "success", "content": { m: { "schema": op.response } } })
+            }
+            None => json!({ "description": "success" }),
+        };
         let mut operation = json!({
             "summary": op.summary,
             "parameters": params,
             "responses": {
-                op.ok.to_string(): {
-                    "description": "success",
-                    "content": { "application/json": { "schema": op.response } }
-                },
+                op.ok.to_string(): success,
                 "401": { "description": "no or wrong token / session", "content": { "application/json": { "schema": r("Error") } } },
                 "default": { "description": "error", "content": { "application/json": { "schema": r("Error") } } }
             }

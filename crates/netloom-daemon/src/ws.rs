@@ -3,6 +3,8 @@
 
 use crate::api::{ApiError, ApiState};
 use crate::service::ServiceError;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -24,10 +26,19 @@ pub struct EventsQuery {
 /// frame (the shape of `GET /api/v1/events`), as it happens.
 pub async fn events(
     State(state): State<Arc<ApiState>>,
-    Query(q): Query<EventsQuery>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    upgrade.on_upgrade(move |socket| stream_events(state, q, socket))
+    q: Result<Query<EventsQuery>, QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let q = crate::api::query(q)?;
+    let upgrade = websocket(upgrade)?;
+    Ok(upgrade.on_upgrade(move |socket| stream_events(state, q, socket)))
+}
+
+/// The upgrade, or a JSON `not_a_websocket` error (not axum's plain text).
+fn websocket(
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<WebSocketUpgrade, ApiError> {
+    upgrade.map_err(|e| ApiError::new(e.status(), "not_a_websocket", e.body_text()))
 }
 
 async fn stream_events(state: Arc<ApiState>, q: EventsQuery, mut socket: WebSocket) {
@@ -115,9 +126,11 @@ enum Control {
 pub async fn console(
     State(state): State<Arc<ApiState>>,
     Path((lab, node)): Path<(String, String)>,
-    Query(q): Query<ConsoleQuery>,
-    upgrade: WebSocketUpgrade,
+    q: Result<Query<ConsoleQuery>, QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let q = crate::api::query(q)?;
+    let upgrade = websocket(upgrade)?;
     let service = state.service.clone();
     let lab2 = lab.clone();
     let plan = tokio::task::spawn_blocking(move || service.plan_of(&lab2))

@@ -1,6 +1,8 @@
-//! The HTTP API through the router itself: authentication, Host checks,
-//! JSON errors with stable codes, and (as root) a deploy/inspect/exec/destroy
-//! round trip with a private ownership prefix.
+//! The HTTP API through the router itself: authentication (every route,
+//! both WebSockets, foreign origins), Host checks, the OpenAPI document
+//! against the routes, JSON errors with stable codes for bad input to every
+//! route, and (as root) a deploy/inspect/exec/destroy round trip with a
+//! private ownership prefix.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -46,46 +48,64 @@ fn authed(method: &str, uri: &str) -> axum::http::request::Builder {
     req(method, uri).header("authorization", format!("Bearer {TOKEN}"))
 }
 
+/// Every API route the router serves, as the OpenAPI document names it.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/version"),
+    ("POST", "/api/v1/login-links"),
+    ("POST", "/api/v1/logout"),
+    ("GET", "/api/v1/labs"),
+    ("POST", "/api/v1/labs"),
+    ("GET", "/api/v1/labs/{lab}"),
+    ("PUT", "/api/v1/labs/{lab}"),
+    ("DELETE", "/api/v1/labs/{lab}"),
+    ("GET", "/api/v1/labs/{lab}/export"),
+    ("GET", "/api/v1/labs/{lab}/plan"),
+    ("POST", "/api/v1/labs/{lab}/nodes"),
+    ("DELETE", "/api/v1/labs/{lab}/nodes/{node}"),
+    ("PATCH", "/api/v1/labs/{lab}/nodes/{node}"),
+    ("POST", "/api/v1/labs/{lab}/nodes/{node}/exec"),
+    ("GET", "/api/v1/labs/{lab}/nodes/{node}/config"),
+    ("GET", "/api/v1/labs/{lab}/nodes/{node}/console"),
+    ("POST", "/api/v1/labs/{lab}/nodes/{node}/fail"),
+    ("POST", "/api/v1/labs/{lab}/links"),
+    ("PATCH", "/api/v1/labs/{lab}/links/{endpoint}"),
+    ("DELETE", "/api/v1/labs/{lab}/links/{endpoint}"),
+    ("POST", "/api/v1/labs/{lab}/save"),
+    ("POST", "/api/v1/labs/{lab}/chaos"),
+    ("GET", "/api/v1/labs/{lab}/chaos"),
+    ("DELETE", "/api/v1/labs/{lab}/chaos"),
+    ("GET", "/metrics"),
+    ("POST", "/api/v1/cleanup"),
+    ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/events/ws"),
+    ("GET", "/api/openapi.json"),
+];
+
+/// A route's path with its parameters filled in.
+fn concrete(path: &str) -> String {
+    path.replace("{lab}", "x")
+        .replace("{node}", "y")
+        .replace("{endpoint}", "y:eth1")
+}
+
 #[tokio::test]
 async fn every_route_needs_the_token() {
     let app = app("nltapi");
-    for (method, uri) in [
-        ("GET", "/api/v1/version"),
-        ("GET", "/api/v1/labs"),
-        ("POST", "/api/v1/labs"),
-        ("GET", "/api/v1/labs/x"),
-        ("DELETE", "/api/v1/labs/x"),
-        ("POST", "/api/v1/labs/x/nodes/y/exec"),
-        ("POST", "/api/v1/cleanup"),
-        ("GET", "/api/v1/events"),
-        ("GET", "/api/v1/events/ws"),
-        ("PUT", "/api/v1/labs/x"),
-        ("GET", "/api/v1/labs/x/export"),
-        ("GET", "/api/v1/labs/x/plan"),
-        ("POST", "/api/v1/labs/x/nodes"),
-        ("PATCH", "/api/v1/labs/x/nodes/y"),
-        ("DELETE", "/api/v1/labs/x/nodes/y"),
-        ("GET", "/api/v1/labs/x/nodes/y/config"),
-        ("GET", "/api/v1/labs/x/nodes/y/console"),
-        ("POST", "/api/v1/labs/x/links"),
-        ("PATCH", "/api/v1/labs/x/links/y:eth1"),
-        ("DELETE", "/api/v1/labs/x/links/y:eth1"),
-        ("POST", "/api/v1/login-links"),
-        ("GET", "/api/openapi.json"),
-    ] {
-        let (status, json, _) = call(&app, req(method, uri).body(Body::empty()).unwrap()).await;
+    for (method, path) in ROUTES {
+        let uri = concrete(path);
+        let (status, json, _) = call(&app, req(method, &uri).body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}");
-        assert_eq!(json["code"], "no_token");
+        assert_eq!(json["code"], "no_token", "{method} {uri}");
         let (status, json, _) = call(
             &app,
-            req(method, uri)
+            req(method, &uri)
                 .header("authorization", "Bearer wrong")
                 .body(Body::empty())
                 .unwrap(),
         )
         .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}");
-        assert_eq!(json["code"], "bad_token");
+        assert_eq!(json["code"], "bad_token", "{method} {uri}");
     }
 }
 
@@ -372,23 +392,41 @@ async fn the_openapi_document_names_every_route() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json["openapi"], "3.1.0");
     let paths = json["paths"].as_object().unwrap();
-    for (method, path) in [
-        ("get", "/api/v1/labs"),
-        ("post", "/api/v1/labs"),
-        ("put", "/api/v1/labs/{lab}"),
-        ("get", "/api/v1/labs/{lab}/export"),
-        ("post", "/api/v1/labs/{lab}/nodes"),
-        ("delete", "/api/v1/labs/{lab}/nodes/{node}"),
-        ("patch", "/api/v1/labs/{lab}/nodes/{node}"),
-        ("get", "/api/v1/labs/{lab}/nodes/{node}/console"),
-        ("post", "/api/v1/labs/{lab}/links"),
-        ("patch", "/api/v1/labs/{lab}/links/{endpoint}"),
-        ("delete", "/api/v1/labs/{lab}/links/{endpoint}"),
-        ("get", "/api/v1/events/ws"),
-        ("post", "/api/v1/login-links"),
-    ] {
-        assert!(paths[path][method].is_object(), "{method} {path} missing");
-    }
+    let documented: std::collections::BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(|m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let routed: std::collections::BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(documented, routed);
+    // Answers that are not JSON say so.
+    let media = |path: &str, method: &str| {
+        paths[path][method]["responses"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()["content"]
+            .as_object()
+            .map(|c| c.keys().next().unwrap().clone())
+    };
+    assert_eq!(
+        media("/api/v1/labs/{lab}/export", "get").as_deref(),
+        Some("application/yaml")
+    );
+    assert_eq!(media("/metrics", "get").as_deref(), Some("text/plain"));
+    assert_eq!(
+        media("/api/v1/labs", "post").as_deref(),
+        Some("application/x-ndjson")
+    );
+    assert_eq!(media("/api/v1/logout", "post"), None);
     // Every path in it is routed: an unauthenticated call gets 401, not 404.
     for (path, item) in paths {
         for method in item.as_object().unwrap().keys() {
@@ -529,4 +567,398 @@ async fn edits_of_an_unknown_lab_and_bad_bodies_are_refused() {
             .contains("request.yaml:3:3"),
         "{json}"
     );
+}
+
+#[tokio::test]
+async fn bad_inputs_of_every_route_get_json_errors_with_stable_codes() {
+    let app = app("nltapi");
+    let json = Some("application/json");
+    for (method, uri, content_type, body, want, code) in [
+        (
+            "GET",
+            "/api/v1/labs/nope/plan",
+            None,
+            "",
+            404,
+            "lab_not_found",
+        ),
+        (
+            "GET",
+            "/api/v1/labs/nope/nodes/r1/config",
+            None,
+            "",
+            404,
+            "lab_not_found",
+        ),
+        (
+            "PATCH",
+            "/api/v1/labs/nope/nodes/r1",
+            json,
+            r#"{"position":{"x":1,"y":2}}"#,
+            404,
+            "lab_not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/nodes",
+            None,
+            r#"{"kind":"router"}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "PATCH",
+            "/api/v1/labs/nope/links/r1:eth1",
+            json,
+            r#"{"set":{"delay_ns":"slow"}}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "PATCH",
+            "/api/v1/labs/nope/links/r1:eth1",
+            json,
+            r#"{"up":false}"#,
+            404,
+            "lab_not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/links",
+            json,
+            r#"{"a":{"node":"r1"},"b":{"node":"h1"}}"#,
+            404,
+            "lab_not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/nodes/r1/exec",
+            json,
+            "not json",
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/nodes/r1/exec",
+            None,
+            r#"{"command":["true"]}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/nodes/r1/exec",
+            json,
+            r#"{"command":["true"]}"#,
+            404,
+            "lab_not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/chaos",
+            json,
+            r#"{"rate":"1/10s","duration":"1m"}"#,
+            404,
+            "lab_not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/chaos",
+            json,
+            r#"{"rate":"often","duration":"1m"}"#,
+            422,
+            "bad_change",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/chaos",
+            json,
+            r#"{"rate":"1/10s","duration":"1m","modes":["explode"]}"#,
+            422,
+            "bad_change",
+        ),
+        (
+            "POST",
+            "/api/v1/labs/nope/chaos",
+            json,
+            r#"{"duration":"1m"}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "GET",
+            "/api/v1/labs/nope/chaos",
+            None,
+            "",
+            404,
+            "lab_not_found",
+        ),
+        (
+            "DELETE",
+            "/api/v1/labs/nope/chaos",
+            None,
+            "",
+            404,
+            "lab_not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/cleanup",
+            json,
+            "not json",
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/api/v1/cleanup",
+            json,
+            r#"{"lab":5}"#,
+            400,
+            "bad_request",
+        ),
+        ("POST", "/api/v1/cleanup", None, "", 400, "bad_request"),
+        (
+            "GET",
+            "/api/v1/events?after=soon",
+            None,
+            "",
+            400,
+            "bad_request",
+        ),
+        (
+            "GET",
+            "/api/v1/events?limit=-1",
+            None,
+            "",
+            400,
+            "bad_request",
+        ),
+        (
+            "GET",
+            "/api/v1/events/ws?after=x",
+            None,
+            "",
+            400,
+            "bad_request",
+        ),
+        ("GET", "/api/v1/events/ws", None, "", 400, "not_a_websocket"),
+        (
+            "GET",
+            "/api/v1/labs/x/nodes/y/console?cols=wide",
+            None,
+            "",
+            400,
+            "bad_request",
+        ),
+        (
+            "GET",
+            "/api/v1/labs/x/nodes/y/console",
+            None,
+            "",
+            400,
+            "not_a_websocket",
+        ),
+    ] {
+        let mut r = authed(method, uri);
+        if let Some(t) = content_type {
+            r = r.header("content-type", t);
+        }
+        let (status, json, text) = call(&app, r.body(Body::from(body)).unwrap()).await;
+        assert_eq!(status.as_u16(), want, "{method} {uri} {body}: {text}");
+        assert_eq!(json["code"], code, "{method} {uri} {body}: {text}");
+        assert!(json["message"].is_string(), "{method} {uri}: {text}");
+    }
+}
+
+/// The router of a daemon at `addr`, and its service (to record events).
+fn app_and_service(prefix: &str, addr: std::net::SocketAddr) -> (axum::Router, Arc<Service>) {
+    let service = Arc::new(Service::new(
+        prefix.to_string(),
+        Store::in_memory().unwrap(),
+        netloom_linux::Executor::new(),
+    ));
+    let app = router(Arc::new(ApiState::new(
+        service.clone(),
+        TOKEN.to_string(),
+        addr,
+    )));
+    (app, service)
+}
+
+#[tokio::test]
+async fn metrics_events_and_logout_answer() {
+    let app = app("nltapi");
+    let resp = app
+        .clone()
+        .oneshot(authed("GET", "/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        text.contains("netloom_recovery_seconds_count{phase=\"detection\"} 0"),
+        "{text}"
+    );
+    // A program logging out (it has no session) is no error.
+    let (status, _, text) = call(
+        &app,
+        authed("POST", "/api/v1/logout")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+
+    // Recorded events, by lab, after an id, at most `limit`.
+    let (app, service) = app_and_service("nltapi", "127.0.0.1:7447".parse().unwrap());
+    for (lab, message) in [("a", "one"), ("b", "two"), ("a", "three"), ("a", "four")] {
+        service
+            .store()
+            .add_event(lab, None, "note", message)
+            .unwrap();
+    }
+    let (status, json, _) = call(
+        &app,
+        authed("GET", "/api/v1/events?lab=a&limit=2")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let got: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, ["one", "three"], "{json}");
+    let after = json[1]["id"].as_i64().unwrap();
+    let (_, json, _) = call(
+        &app,
+        authed("GET", &format!("/api/v1/events?lab=a&after={after}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(json.as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json[0]["message"], "four");
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a WebSocket on a served router, with `token` and `origin` if given.
+async fn ws(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: Option<&str>,
+    origin: Option<&str>,
+) -> Result<Ws, (StatusCode, serde_json::Value)> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut r = format!("ws://{addr}{path}").into_client_request().unwrap();
+    if let Some(t) = token {
+        r.headers_mut()
+            .insert("authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    if let Some(o) = origin {
+        r.headers_mut().insert("origin", o.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(r).await {
+        Ok((s, _)) => Ok(s),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            let body = resp.body().clone().unwrap_or_default();
+            let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            Err((resp.status(), json))
+        }
+        Err(e) => panic!("ws {path}: {e}"),
+    }
+}
+
+/// The next text frame, within a few seconds.
+async fn next_text(s: &mut Ws) -> serde_json::Value {
+    use futures_util::StreamExt;
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), s.next())
+            .await
+            .expect("a frame in time")
+            .expect("the socket is open")
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = frame {
+            return serde_json::from_str(t.as_str()).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn websockets_need_the_token_and_our_own_origin() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (app, service) = app_and_service("nltapi", addr);
+    let served = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    for path in ["/api/v1/events/ws", "/api/v1/labs/x/nodes/y/console"] {
+        let (status, json) = ws(addr, path, None, None).await.err().unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(json["code"], "no_token", "{path}");
+        let (status, json) = ws(addr, path, Some("wrong"), None).await.err().unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(json["code"], "bad_token", "{path}");
+        let (status, json) = ws(addr, path, Some(TOKEN), Some("http://evil.example"))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(json["code"], "bad_origin", "{path}");
+    }
+    // A console of a lab that does not exist: refused before the upgrade.
+    let (status, json) = ws(addr, "/api/v1/labs/x/nodes/y/console", Some(TOKEN), None)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json["code"], "lab_not_found");
+
+    // The event stream, from our own page: the backlog, then live events
+    // of this lab only.
+    service
+        .store()
+        .add_event("a", None, "note", "before")
+        .unwrap();
+    let own = format!("http://{addr}");
+    let mut events = ws(
+        addr,
+        "/api/v1/events/ws?lab=a&after=0",
+        Some(TOKEN),
+        Some(&own),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next_text(&mut events).await["message"], "before");
+    service
+        .store()
+        .add_event("b", None, "note", "other")
+        .unwrap();
+    service
+        .store()
+        .add_event("a", None, "note", "after")
+        .unwrap();
+    let ev = next_text(&mut events).await;
+    assert_eq!(ev["message"], "after", "{ev}");
+    assert_eq!(ev["lab"], "a");
+    served.abort();
 }

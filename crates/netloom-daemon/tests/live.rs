@@ -1,8 +1,11 @@
 //! A running lab changed live through the API, as the web page does it:
 //! an empty lab, a router and a host added and linked, the link slowed
 //! down, a console and the event stream over WebSockets (a foreign page's
-//! WebSocket refused), nodes moved, links and nodes removed, the lab
-//! exported. As root, with a private ownership prefix.
+//! WebSocket refused), the plan, a router's configuration, a save, a
+//! chaos run started and stopped, nodes moved, the lab exported and the
+//! export applied back, links and nodes removed, a node failed on purpose;
+//! refusals of each with their codes. As root, with a private ownership
+//! prefix.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -224,6 +227,7 @@ async fn a_lab_built_and_changed_live_through_the_api() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(used["code"], "bad_change");
     assert!(
         used["message"].as_str().unwrap().contains("r1:eth1"),
         "{used}"
@@ -246,6 +250,38 @@ async fn a_lab_built_and_changed_live_through_the_api() {
         (59.0..75.0).contains(&slow),
         "{slow} ms with 30 ms each way"
     );
+    // Changes that cannot be made are refused and change nothing (the
+    // link stays slow: checked below).
+    for (uri, body, code) in [
+        (
+            "/api/v1/labs/live/links/h1:eth1",
+            json!({ "set": { "delay_ns": 61_000_000_000u64 } }),
+            "bad_link_change",
+        ),
+        (
+            "/api/v1/labs/live/links/r1:eth9",
+            json!({ "up": false }),
+            "bad_link_change",
+        ),
+        (
+            "/api/v1/labs/live/links/r1eth1",
+            json!({ "up": false }),
+            "bad_link_change",
+        ),
+    ] {
+        let (status, json) = api.call("PATCH", uri, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {json}");
+        assert_eq!(json["code"], code, "{uri}: {json}");
+    }
+    let (status, json) = api
+        .call(
+            "POST",
+            "/api/v1/labs/live/nodes/h1/exec",
+            json!({ "command": ["/nonexistent/program"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    assert_eq!(json["code"], "exec_failed");
 
     // A console on the router: FRR answers through vtysh.
     let mut console = api
@@ -288,6 +324,112 @@ async fn a_lab_built_and_changed_live_through_the_api() {
         }
         other => panic!("a foreign Origin was let in: {:?}", other.map(|_| ())),
     }
+    // Nor is there a console on a node the lab does not have.
+    match api.ws("/api/v1/labs/live/nodes/zz/console", None).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+            let body = String::from_utf8_lossy(resp.body().as_deref().unwrap_or_default());
+            assert!(body.contains("\"code\":\"node_not_found\""), "{body}");
+        }
+        other => panic!("a console on no node: {:?}", other.map(|_| ())),
+    }
+
+    // The plan the lab runs, and a router's configuration; a host has none.
+    let plan = api.ok("GET", "/api/v1/labs/live/plan", Value::Null).await;
+    let mut planned: Vec<&str> = plan["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    planned.sort();
+    assert_eq!(planned, ["h1", "r1"], "{plan}");
+    let config = api
+        .ok("GET", "/api/v1/labs/live/nodes/r1/config", Value::Null)
+        .await;
+    assert_eq!(config["node"], "r1");
+    assert!(config["daemons"].to_string().contains("zebra"), "{config}");
+    assert!(
+        config["config"].as_str().unwrap().contains("hostname r1"),
+        "{config}"
+    );
+    for (uri, want, code) in [
+        (
+            "/api/v1/labs/live/nodes/h1/config",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_a_router",
+        ),
+        (
+            "/api/v1/labs/live/nodes/zz/config",
+            StatusCode::NOT_FOUND,
+            "node_not_found",
+        ),
+    ] {
+        let (status, json) = api.call("GET", uri, Value::Null).await;
+        assert_eq!(status, want, "{uri}: {json}");
+        assert_eq!(json["code"], code, "{uri}: {json}");
+    }
+
+    // Saved running configurations: the router's.
+    let saved = api.ok("POST", "/api/v1/labs/live/save", Value::Null).await;
+    assert_eq!(saved["nodes"], json!(["r1"]), "{saved}");
+    assert_eq!(saved["failed"], json!([]), "{saved}");
+
+    // A chaos run on the routers, stopped long before its first failure.
+    let (status, json) = api
+        .call("GET", "/api/v1/labs/live/chaos", Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{json}");
+    assert_eq!(json["code"], "bad_change");
+    let (status, json) = api
+        .call(
+            "POST",
+            "/api/v1/labs/live/chaos",
+            json!({ "rate": "1/1h", "duration": "1h", "select": "kind=switch" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{json}");
+    assert_eq!(json["code"], "bad_change");
+    let run = json!({ "rate": "1/1h", "duration": "1h", "select": "kind=router", "seed": 7 });
+    let chaos = api.ok("POST", "/api/v1/labs/live/chaos", run.clone()).await;
+    assert_eq!(chaos["running"], true, "{chaos}");
+    assert_eq!(chaos["nodes"], json!(["r1"]), "{chaos}");
+    assert_eq!(chaos["seed"], 7);
+    let (status, json) = api.call("POST", "/api/v1/labs/live/chaos", run).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{json}");
+    assert_eq!(json["code"], "lab_busy");
+    let chaos = api.ok("GET", "/api/v1/labs/live/chaos", Value::Null).await;
+    assert_eq!(chaos["running"], true, "{chaos}");
+    api.ok("DELETE", "/api/v1/labs/live/chaos", Value::Null)
+        .await;
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        let chaos = api.ok("GET", "/api/v1/labs/live/chaos", Value::Null).await;
+        if chaos["running"] == false {
+            assert_eq!(chaos["injections"], json!([]), "{chaos}");
+            break;
+        }
+        assert!(Instant::now() < end, "the chaos run did not stop: {chaos}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (body, want, code) in [
+        (
+            json!({ "mode": "kill" }),
+            StatusCode::NOT_FOUND,
+            "node_not_found",
+        ),
+        (
+            json!({ "mode": "melt" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_change",
+        ),
+    ] {
+        let (status, json) = api
+            .call("POST", "/api/v1/labs/live/nodes/zz/fail", body)
+            .await;
+        assert_eq!(status, want, "{json}");
+        assert_eq!(json["code"], code, "{json}");
+    }
 
     // A second host on the router: the router keeps running as it was.
     let before = api.ok("GET", "/api/v1/labs/live", Value::Null).await;
@@ -322,6 +464,19 @@ async fn a_lab_built_and_changed_live_through_the_api() {
     let h1_node = t.nodes.values().find(|n| n.name.as_str() == "h1").unwrap();
     assert_eq!(h1_node.position.map(|p| (p.x, p.y)), Some((-20, 300)));
     assert!(yaml.contains("30ms"), "{yaml}");
+    // The export applied to the lab it came from changes nothing.
+    let same = api
+        .ok("PUT", "/api/v1/labs/live", json!({ "yaml": yaml }))
+        .await;
+    assert_eq!(same["changes"], json!([]), "{same}");
+    for (method, body) in [
+        ("PATCH", json!({ "position": null })),
+        ("DELETE", Value::Null),
+    ] {
+        let (status, json) = api.call(method, "/api/v1/labs/live/nodes/zz", body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method}: {json}");
+        assert_eq!(json["code"], "node_not_found", "{method}: {json}");
+    }
 
     // Links and nodes go again.
     let (status, json) = api
@@ -349,6 +504,20 @@ async fn a_lab_built_and_changed_live_through_the_api() {
         .collect();
     assert_eq!(nodes, ["h1", "r1"]);
     assert!(gone["lab"]["links"].as_array().unwrap().is_empty());
+
+    // A node broken on purpose (no supervisor runs here to repair it).
+    let failed = api
+        .ok(
+            "POST",
+            "/api/v1/labs/live/nodes/r1/fail",
+            json!({ "mode": "kill" }),
+        )
+        .await;
+    assert_eq!(failed["node"], "r1");
+    assert!(
+        failed["done"].as_str().unwrap().contains("SIGKILL"),
+        "{failed}"
+    );
 
     api.ok("DELETE", "/api/v1/labs/live", Value::Null).await;
     netloom_testkit::assert_no_leftovers(prefix.as_str());
