@@ -10,7 +10,7 @@ use crate::{openapi, ws};
 use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -128,6 +128,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/events", get(events))
         .route("/api/v1/events/ws", get(ws::events))
         .route("/api/openapi.json", get(openapi::document))
+        // Before the guard, which then wraps it like the routes: a wrong
+        // method is told only to a caller with the token.
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::api_guard,
@@ -136,11 +139,50 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .merge(api)
         .route("/login", get(auth::login))
         .merge(crate::web::routes())
+        .fallback(no_such_route)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::host_guard,
         ))
         .with_state(state)
+}
+
+/// A path no route serves. Under `/api/`: the token check first (a caller
+/// without it learns nothing about which paths exist, and gets the same
+/// 401 as on a real route), then a JSON `no_such_route`. Elsewhere (the
+/// web page's namespace): an empty 404, as before.
+async fn no_such_route(
+    State(state): State<Arc<ApiState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let path = uri.path();
+    if !path.starts_with("/api/") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if let Err(e) = auth::authorize(&state, &headers) {
+        return e.into_response();
+    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_such_route",
+        format!("no API route `{method} {path}` (/api/openapi.json lists them)"),
+    )
+    .into_response()
+}
+
+/// A known API route asked with a method it does not take (after the
+/// token check; axum adds the `Allow` header).
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "`{}` does not take {method} (the Allow header lists what it takes)",
+            uri.path()
+        ),
+    )
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -152,38 +152,44 @@ pub async fn host_guard(State(state): State<Arc<ApiState>>, req: Request, next: 
 
 /// API routes: the token or a session, and no foreign `Origin`.
 pub async fn api_guard(State(state): State<Arc<ApiState>>, req: Request, next: Next) -> Response {
-    if !origin_allowed(req.headers(), state.addr) {
-        return ApiError::new(
+    match authorize(&state, req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The check of [`api_guard`], for answers that no route gives (an
+/// unknown path under `/api/`).
+pub(crate) fn authorize(state: &ApiState, headers: &HeaderMap) -> Result<(), ApiError> {
+    if !origin_allowed(headers, state.addr) {
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "bad_origin",
             "requests from other web pages are refused (the Origin header does not name this daemon)",
-        )
-        .into_response();
+        ));
     }
-    let bearer = req
-        .headers()
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "));
-    match (bearer, session_of(req.headers())) {
-        (Some(t), _) if state.auth.token_ok(t) => next.run(req).await,
-        (Some(_), _) => {
-            ApiError::new(StatusCode::UNAUTHORIZED, "bad_token", "the token is wrong")
-                .into_response()
-        }
-        (None, Some(s)) if state.auth.session_ok(s) => next.run(req).await,
-        (None, Some(_)) => ApiError::new(
+    match (bearer, session_of(headers)) {
+        (Some(t), _) if state.auth.token_ok(t) => Ok(()),
+        (Some(_), _) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_token",
+            "the token is wrong",
+        )),
+        (None, Some(s)) if state.auth.session_ok(s) => Ok(()),
+        (None, Some(_)) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_session",
             "the session is not known (the daemon restarted?): log in again with `netloom web`",
-        )
-        .into_response(),
-        (None, None) => ApiError::new(
+        )),
+        (None, None) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "no_token",
             "missing `Authorization: Bearer <token>` (or a session: log in with the link `netloom web` prints)",
-        )
-        .into_response(),
+        )),
     }
 }
 

@@ -1,9 +1,11 @@
 //! Chaos runs: failures injected into a running lab at a steady rate, for
 //! a while, on nodes and with modes drawn from a seeded random stream (the
 //! same seed on the same lab gives the same sequence). The supervisor
-//! repairs what breaks; the run records what it did.
+//! repairs what breaks; the run records what it did. Destroying the lab
+//! ends its run first ([`Service::end_chaos`]), so no run outlives its lab.
 
 use crate::service::{Service, ServiceError};
+use crate::store::LabState;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -55,6 +57,8 @@ pub struct ChaosView {
 pub struct ChaosRun {
     view: Mutex<ChaosView>,
     stop: AtomicBool,
+    /// The thread that injects, until someone waits for its end.
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl ChaosRun {
@@ -64,6 +68,17 @@ impl ChaosRun {
 
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops the run and waits for its thread to end (at most one sleep
+    /// step and an injection under way): after this it injects nothing.
+    pub fn stop_and_wait(&self) {
+        self.stop();
+        let thread = crate::lock(&self.thread).take();
+        if let Some(thread) = thread {
+            // A panic in the thread has ended it too.
+            let _ = thread.join();
+        }
     }
 }
 
@@ -170,6 +185,19 @@ impl Service {
         let topo = self.topology_of(lab)?;
         let nodes = select(&topo, req.select.as_deref()).map_err(bad)?;
         let mut runs = crate::lock(&self.chaos);
+        // The lab's state is read under the chaos lock: destroy marks its
+        // lab before it takes the run out of this map (`end_chaos`), so a
+        // run started here is either refused or ended by that destroy.
+        match self.store.get_lab(lab)?.map(|r| r.state) {
+            None => return Err(ServiceError::NotFound(lab.to_string())),
+            Some(LabState::Running) => {}
+            Some(LabState::Deploying) => {
+                return Err(ServiceError::Busy(format!("{lab} (it is being deployed)")))
+            }
+            Some(LabState::Destroying) => {
+                return Err(ServiceError::Busy(format!("{lab} (it is being destroyed)")))
+            }
+        }
         if let Some(r) = runs.get(lab) {
             if r.view().running {
                 return Err(ServiceError::Busy(format!(
@@ -188,9 +216,8 @@ impl Service {
                 injections: Vec::new(),
             }),
             stop: AtomicBool::new(false),
+            thread: Mutex::new(None),
         });
-        runs.insert(lab.to_string(), run.clone());
-        drop(runs);
         self.store.add_event(
             lab,
             None,
@@ -206,11 +233,13 @@ impl Service {
         )?;
         let first = run.view();
         let service = self.clone();
-        let lab = lab.to_string();
+        let thread_lab = lab.to_string();
         let seed = req.seed;
-        std::thread::Builder::new()
+        let thread_run = run.clone();
+        let thread = std::thread::Builder::new()
             .name(format!("chaos-{lab}"))
             .spawn(move || {
+                let (run, lab) = (thread_run, thread_lab);
                 let mut rng = StdRng::seed_from_u64(seed);
                 let start = Instant::now();
                 let mut i: u32 = 1;
@@ -256,7 +285,20 @@ impl Service {
                 );
             })
             .map_err(|e| ServiceError::BadEdit(format!("cannot start the chaos run: {e}")))?;
+        *crate::lock(&run.thread) = Some(thread);
+        runs.insert(lab.to_string(), run);
         Ok(first)
+    }
+
+    /// Ends a lab's chaos run, if it has one: stops it, waits until its
+    /// thread is gone and forgets it. Destroy calls it before tearing the
+    /// lab down, so that no failure is injected into a lab being torn
+    /// down, nor later into a new lab of the same name.
+    pub(crate) fn end_chaos(&self, lab: &str) {
+        let run = crate::lock(&self.chaos).remove(lab);
+        if let Some(run) = run {
+            run.stop_and_wait();
+        }
     }
 
     /// The lab's current or last chaos run.
@@ -298,6 +340,129 @@ mod tests {
             assert!(parse_rate(bad).is_err(), "{bad}");
         }
         assert!(parse_span("10d").unwrap_err().contains("unknown unit"));
+    }
+
+    /// A destroyed lab's chaos run is over before the teardown: stopped,
+    /// its thread gone, forgotten; a new lab of the same name gets no
+    /// failure from it and can have a run of its own. Nothing is created
+    /// in the kernel: the lab's one host has no namespace and runs no
+    /// process (each injection is "not injected"). Its teardown finds
+    /// nothing to remove as root and fails for another user (it may not
+    /// look into /etc/frr): the run has ended before it, either way.
+    #[test]
+    fn destroying_a_lab_ends_its_chaos_run() {
+        use netloom_model::{LabName, Node, NodeKind, NodeName, Topology};
+        let prefix = netloom_testkit::TestPrefix::new();
+        let service = Service::new(
+            prefix.as_str().to_string(),
+            crate::store::Store::in_memory().unwrap(),
+            netloom_linux::Executor::new(),
+        )
+        .into_arc();
+        let h = Node::new(NodeName::new("h1").unwrap(), NodeKind::Host);
+        let topo = Topology::new(LabName::new("c1").unwrap(), [h], vec![]);
+        let plan = service.plan(&topo).unwrap();
+        let running = || {
+            service.store.insert_lab(&topo, &plan).unwrap();
+            service.store.set_state("c1", LabState::Running).unwrap();
+        };
+        let req = ChaosRequest {
+            rate: "10/1s".into(),
+            duration: "1h".into(),
+            seed: 1,
+            select: None,
+            modes: vec!["kill".into()],
+        };
+        let destroy = || match service.destroy("c1") {
+            Ok(()) => {}
+            Err(ServiceError::Destroy { .. }) if !nix::unistd::geteuid().is_root() => {
+                service.store.delete_lab("c1").unwrap();
+            }
+            Err(e) => panic!("{}", e.chain()),
+        };
+        let injections = |run: &ChaosRun| run.view().injections.len();
+        let wait_for_injection = |run: &ChaosRun| {
+            let end = Instant::now() + Duration::from_secs(10);
+            while injections(run) == 0 {
+                assert!(Instant::now() < end, "no injection: {:?}", run.view());
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+
+        running();
+        service.start_chaos("c1", &req).unwrap();
+        let run = crate::lock(&service.chaos).get("c1").cloned().unwrap();
+        wait_for_injection(&run);
+        destroy();
+        let view = run.view();
+        assert!(!view.running, "still running after destroy: {view:?}");
+        assert!(crate::lock(&run.thread).is_none(), "thread not joined");
+        assert!(matches!(
+            service.chaos_view("c1"),
+            Err(ServiceError::NotFound(_))
+        ));
+        let events: Vec<String> = service
+            .store
+            .events(Some("c1"), 0, 1000)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        let pos = |k: &str| events.iter().position(|e| e == k);
+        let ended = pos("chaos-ended");
+        assert!(ended.is_some(), "{events:?}");
+        assert!(
+            pos("destroyed").is_none_or(|d| ended < Some(d)),
+            "{events:?}"
+        );
+
+        // A new lab of the same name: the old run does nothing to it.
+        let before = injections(&run);
+        running();
+        std::thread::sleep(Duration::from_millis(350));
+        assert_eq!(injections(&run), before, "{:?}", run.view());
+        assert!(matches!(
+            service.chaos_view("c1"),
+            Err(ServiceError::BadEdit(_))
+        ));
+        // It may have a run of its own, which its destroy ends as well.
+        service.start_chaos("c1", &req).unwrap();
+        let second = crate::lock(&service.chaos).get("c1").cloned().unwrap();
+        assert!(!Arc::ptr_eq(&run, &second));
+        wait_for_injection(&second);
+        destroy();
+        assert!(!second.view().running);
+        assert!(crate::lock(&second.thread).is_none());
+    }
+
+    /// No run starts on a lab that is being destroyed (or deployed): the
+    /// destroy could not end it.
+    #[test]
+    fn no_chaos_run_starts_on_a_lab_being_destroyed() {
+        use netloom_model::{LabName, Node, NodeKind, NodeName, Topology};
+        let service = Service::new(
+            netloom_testkit::TestPrefix::new().as_str().to_string(),
+            crate::store::Store::in_memory().unwrap(),
+            netloom_linux::Executor::new(),
+        )
+        .into_arc();
+        let h = Node::new(NodeName::new("h1").unwrap(), NodeKind::Host);
+        let topo = Topology::new(LabName::new("c2").unwrap(), [h], vec![]);
+        let plan = service.plan(&topo).unwrap();
+        service.store.insert_lab(&topo, &plan).unwrap();
+        let req = ChaosRequest {
+            rate: "1/10s".into(),
+            duration: "1m".into(),
+            seed: 0,
+            select: None,
+            modes: vec![],
+        };
+        for state in [LabState::Deploying, LabState::Destroying] {
+            service.store.set_state("c2", state).unwrap();
+            let err = service.start_chaos("c2", &req).unwrap_err();
+            assert_eq!(err.code(), "lab_busy", "{state:?}: {err}");
+            assert!(crate::lock(&service.chaos).is_empty());
+        }
     }
 
     #[test]

@@ -453,14 +453,16 @@ impl Service {
         }
     }
 
-    /// Destroys a lab and forgets it.
+    /// Destroys a lab and forgets it. Its chaos run, if any, ends first.
     pub fn destroy(&self, lab: &str) -> Result<(), ServiceError> {
         let _guard = self.claim(lab)?;
         let record = self
             .store
             .get_lab(lab)?
             .ok_or_else(|| ServiceError::NotFound(lab.to_string()))?;
+        // Marked before its chaos run ends: no new run starts after that.
         self.store.set_state(lab, LabState::Destroying)?;
+        self.end_chaos(lab);
         self.exec
             .destroy(&record.plan)
             .map_err(|source| ServiceError::Destroy {
@@ -508,6 +510,9 @@ impl Service {
                     keep.push(record.name.clone());
                     continue;
                 };
+                // As in `destroy`: marked, then its chaos run ended.
+                self.store.set_state(&record.name, LabState::Destroying)?;
+                self.end_chaos(&record.name);
                 self.exec
                     .destroy(&record.plan)
                     .map_err(ServiceError::Cleanup)?;

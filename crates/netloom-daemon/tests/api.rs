@@ -427,23 +427,170 @@ async fn the_openapi_document_names_every_route() {
         Some("application/x-ndjson")
     );
     assert_eq!(media("/api/v1/logout", "post"), None);
-    // Every path in it is routed: an unauthenticated call gets 401, not 404.
+    // Every path in it is routed: an unauthenticated call gets 401, and
+    // one with the token (no body, an unknown lab: nothing happens) is
+    // answered by the route, not by `no_such_route` or
+    // `method_not_allowed` (which also come after the token check).
     for (path, item) in paths {
         for method in item.as_object().unwrap().keys() {
-            let uri = path
-                .replace("{lab}", "x")
-                .replace("{node}", "y")
-                .replace("{endpoint}", "y:eth1");
-            let (status, _, _) = call(
+            let method = method.to_uppercase();
+            let uri = concrete(path);
+            let (status, _, _) = call(&app, req(&method, &uri).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            let (status, json, _) =
+                call(&app, authed(&method, &uri).body(Body::empty()).unwrap()).await;
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert_ne!(json["code"], "no_such_route", "{method} {path}");
+        }
+    }
+}
+
+/// The methods `ROUTES` gives a path.
+fn methods_of(path: &str) -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .filter(|(_, p)| *p == path)
+        .map(|(m, _)| *m)
+        .collect()
+}
+
+#[tokio::test]
+async fn unknown_api_paths_and_wrong_methods_get_json_errors_after_the_token_check() {
+    let app = app("nltapi");
+    let json_error = |resp: &axum::http::Response<Body>| {
+        resp.headers()
+            .get("content-type")
+            .is_some_and(|v| v == "application/json")
+    };
+    // Unknown paths under /api/.
+    for uri in [
+        "/api/",
+        "/api/v1/nope",
+        "/api/v2/labs",
+        "/api/v1/labs/x/nodes/y/nope",
+        "/api/v1/labs/x/links/y:eth1/z",
+    ] {
+        for method in ["GET", "POST", "DELETE"] {
+            let resp = app
+                .clone()
+                .oneshot(authed(method, uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{method} {uri}");
+            assert!(json_error(&resp), "{method} {uri}: {:?}", resp.headers());
+            let (status, json, _) =
+                call(&app, authed(method, uri).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::NOT_FOUND);
+            assert_eq!(json["code"], "no_such_route", "{method} {uri}");
+            assert!(
+                json["message"].as_str().unwrap().contains(uri),
+                "{method} {uri}: {json}"
+            );
+            // Without the token, or with a wrong one: 401, as on a real
+            // route (no way to learn which paths exist).
+            let (status, json, _) = call(&app, req(method, uri).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}");
+            assert_eq!(json["code"], "no_token", "{method} {uri}");
+            let (status, json, _) = call(
                 &app,
-                req(&method.to_uppercase(), &uri)
+                req(method, uri)
+                    .header("authorization", "Bearer wrong")
                     .body(Body::empty())
                     .unwrap(),
             )
             .await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}");
+            assert_eq!(json["code"], "bad_token", "{method} {uri}");
         }
     }
+    // A foreign page and a foreign Host are refused before that too.
+    let (status, json, _) = call(
+        &app,
+        authed("GET", "/api/v1/nope")
+            .header("origin", "http://evil.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(json["code"], "bad_origin");
+    let r = Request::builder()
+        .uri("/api/v1/nope")
+        .header("host", "evil.example:7447")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, json, _) = call(&app, r).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(json["code"], "bad_host");
+
+    // Every route, with each method it does not take.
+    let paths: std::collections::BTreeSet<&str> = ROUTES.iter().map(|(_, p)| *p).collect();
+    for path in paths {
+        let takes = methods_of(path);
+        let mut allow: Vec<&str> = takes.clone();
+        if takes.contains(&"GET") {
+            allow.push("HEAD");
+        }
+        allow.sort();
+        let uri = concrete(path);
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+            if takes.contains(&method) {
+                continue;
+            }
+            let resp = app
+                .clone()
+                .oneshot(authed(method, &uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(
+                resp.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {uri}"
+            );
+            assert!(json_error(&resp), "{method} {uri}: {:?}", resp.headers());
+            let mut allowed: Vec<&str> = resp.headers()["allow"]
+                .to_str()
+                .unwrap()
+                .split(',')
+                .map(str::trim)
+                .collect();
+            allowed.sort();
+            assert_eq!(allowed, allow, "{method} {uri}");
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(json["code"], "method_not_allowed", "{method} {uri}");
+            assert!(
+                json["message"].as_str().unwrap().contains(&uri),
+                "{method} {uri}: {json}"
+            );
+            let (status, json, _) =
+                call(&app, req(method, &uri).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}");
+            assert_eq!(json["code"], "no_token", "{method} {uri}");
+        }
+    }
+
+    // Paths outside /api/ (the web page's) are as before: no token
+    // needed, plain 404/405 without a JSON body.
+    let (status, _, text) = call(
+        &app,
+        req("GET", "/nope/deeper").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(text, "");
+    let (status, _, text) = call(&app, req("GET", "/nope.txt").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(text, "not found\n");
+    let resp = app
+        .clone()
+        .oneshot(req("POST", "/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    assert!(bytes.is_empty(), "{bytes:?}");
 }
 
 #[tokio::test]
