@@ -31,6 +31,24 @@ pub fn pidfd(pid: i32) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
+/// Waits until one of the pidfds `fds` is readable (its process ended) or
+/// `limit` has passed.
+pub(crate) fn wait_any(fds: &[&OwnedFd], limit: Duration) {
+    let mut polled: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(*fd),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // Rounded up: a wait of 0.3 ms must not become a busy loop.
+    let ms = limit.as_micros().div_ceil(1000).clamp(1, i32::MAX as u128) as i32;
+    // SAFETY: `polled` is a valid array of `polled.len()` pollfd structures
+    // for the duration of the call.
+    unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, ms) };
+}
+
 /// True while a process exists and is not a zombie (a dead process whose
 /// parent has not collected it yet counts as dead).
 pub fn alive(pid: i32) -> bool {

@@ -214,29 +214,34 @@ impl Executor {
         repair: bool,
     ) -> Result<(), ApplyError> {
         ensure_neighbour_room(new);
-        let ctx = || Ctx {
+        let ctx = |vanishing: &Vanishing| Ctx {
             trusted_configs: repair,
+            urgent: repair,
+            vanishing: vanishing.clone(),
             ..Ctx::default()
         };
-        let restore = |mut err: ApplyError| -> ApplyError {
-            if let Err(e) = self.apply_phases_in(ctx(), &t.restore, &|_| {}) {
+        let restore = |mut err: ApplyError, vanishing: &Vanishing| -> ApplyError {
+            if let Err(e) = self.apply_phases_in(ctx(vanishing), &t.restore, &|_| {}) {
                 err.rollback.get_or_insert(Box::new(e.source));
             }
             err
         };
-        if let Err(source) = self.teardown_within(&t.teardown, grace) {
-            let step = t.teardown.first();
-            let err = ApplyError {
-                phase: "teardown".to_string(),
-                step: step.map(Step::describe).unwrap_or_default(),
-                node: step.map(|s| s.node().to_string()).unwrap_or_default(),
-                source,
-                rollback: None,
-            };
-            return Err(restore(err));
-        }
-        self.apply_phases_in(ctx(), &t.phases, progress)
-            .map_err(restore)?;
+        let vanishing = match self.teardown_steps(&t.teardown, grace, repair) {
+            Ok(v) => v,
+            Err(source) => {
+                let step = t.teardown.first();
+                let err = ApplyError {
+                    phase: "teardown".to_string(),
+                    step: step.map(Step::describe).unwrap_or_default(),
+                    node: step.map(|s| s.node().to_string()).unwrap_or_default(),
+                    source,
+                    rollback: None,
+                };
+                return Err(restore(err, &Vanishing::new()));
+            }
+        };
+        self.apply_phases_in(ctx(&vanishing), &t.phases, progress)
+            .map_err(|e| restore(e, &vanishing))?;
         for l in &t.retune {
             if let Realisation::Emulated { a_to_b, b_to_a } = &l.realisation {
                 let retuned = self.set_wire_up(&l.id, l.up).and_then(|()| {
@@ -312,6 +317,23 @@ impl Executor {
                 detail: format!("node {} is not a router", node.name),
             }),
         }
+    }
+
+    /// [`Executor::apply_phases`] for a repair: configurations are
+    /// trusted, and links may reuse the names of `vanishing` ones.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn apply_repair_phases(
+        &self,
+        phases: &[netloom_plan::Phase],
+        vanishing: Vanishing,
+    ) -> Result<(), ApplyError> {
+        let ctx = Ctx {
+            trusted_configs: true,
+            urgent: true,
+            vanishing,
+            ..Ctx::default()
+        };
+        self.apply_phases_in(ctx, phases, &|_| {})
     }
 
     /// Applies phases in order (steps of a phase in parallel); on failure
@@ -487,6 +509,21 @@ impl Executor {
 
     /// [`Executor::teardown`] with `grace` for processes to end.
     pub(crate) fn teardown_within(&self, steps: &[Step], grace: Duration) -> Result<(), ExecError> {
+        self.teardown_steps(steps, grace, false).map(|_| ())
+    }
+
+    /// [`Executor::teardown_within`]; with `detach` (a repair), the veth
+    /// pairs whose other end stays are deleted in the background and their
+    /// names are returned: the kernel frees a name as soon as the link is
+    /// unlisted, but the deletion returns only after RCU grace periods and
+    /// the link's last references (~60 ms for a leaf's four spine links),
+    /// and the replacement links need only the names.
+    fn teardown_steps(
+        &self,
+        steps: &[Step],
+        grace: Duration,
+        detach: bool,
+    ) -> Result<Vanishing, ExecError> {
         // Wires hold TAP fds, which hold namespaces: stop them first.
         for step in steps {
             if let Step::StopWire { id, .. } = step {
@@ -539,6 +576,27 @@ impl Executor {
                 }
             });
         }
+        let mut vanishing = Vanishing::new();
+        let (veths, detached): (Vec<Step>, Vec<Step>) = if detach {
+            (Vec::new(), veths)
+        } else {
+            (veths, Vec::new())
+        };
+        // A detached link is known by its index: by the time it is deleted
+        // here, a new link may have its name.
+        let mut doomed: Vec<(String, String, u32)> = Vec::new();
+        for step in detached {
+            if let Step::DeleteVeth { a } = step {
+                vanishing.insert((a.netns.clone(), a.iface.to_string()));
+                let index = ctx
+                    .get(&a.netns)
+                    .ok()
+                    .and_then(|h| lock(&h.netlink).link_index(a.iface.as_str()).ok().flatten());
+                if let Some(index) = index {
+                    doomed.push((a.netns.clone(), a.iface.to_string(), index));
+                }
+            }
+        }
         let started = std::time::Instant::now();
         self.run_steps(&ctx, &veths, veths.len().min(32), |_, r| {
             if let Err(e) = r {
@@ -553,10 +611,18 @@ impl Executor {
             );
         }
         drop(ctx);
+        if detach {
+            for netns in &namespaces {
+                drop_veths_at_once(netns);
+            }
+        }
         let purged = teardown::purge_within(&namespaces, &pathspaces, grace);
+        if !doomed.is_empty() {
+            std::thread::spawn(move || delete_in_background(doomed));
+        }
         match (first_error, purged) {
             (Some(e), _) | (None, Err(e)) => Err(e),
-            (None, Ok(_)) => Ok(()),
+            (None, Ok(_)) => Ok(vanishing),
         }
     }
 
@@ -604,9 +670,20 @@ impl Executor {
         let stop = AtomicBool::new(false);
         let done = Mutex::new(&mut done);
         let workers = workers.max(1).min(steps.len());
+        // A repair's kernel steps run ahead of the lab's FRR daemons,
+        // which wake up at every link the repair makes (the 26 links of a
+        // spine took 135 ms instead of 25 among them). Never for steps that
+        // start processes: they would inherit it.
+        let hurry = ctx.urgent
+            && steps
+                .iter()
+                .all(|s| !matches!(s, Step::StartFrr { .. } | Step::RunExec { .. }));
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
+                    if hurry {
+                        hurry_this_thread();
+                    }
                     let mut worker = Worker::new();
                     while !stop.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -646,17 +723,46 @@ impl Executor {
                 let ha = ctx.get(&a.netns)?;
                 let hb = ctx.get(&b.netns)?;
                 let nl = worker.netlink()?;
-                nl.create_veth(
-                    &VethEnd {
+                let ends = (
+                    VethEnd {
                         name: a.iface.as_str(),
                         netns_fd: ha.file.as_raw_fd(),
                     },
-                    &VethEnd {
+                    VethEnd {
                         name: b.iface.as_str(),
                         netns_fd: hb.file.as_raw_fd(),
                     },
-                    *mtu,
-                )
+                );
+                let waits = [&a, &b].iter().any(|e| {
+                    ctx.vanishing
+                        .contains(&(e.netns.clone(), e.iface.to_string()))
+                });
+                let began = std::time::Instant::now();
+                let deadline = began + VANISH_WAIT;
+                let mut tries = 0;
+                loop {
+                    tries += 1;
+                    match nl.create_veth(&ends.0, &ends.1, *mtu) {
+                        Err(e)
+                            if waits
+                                && e.raw_os_error() == Some(libc::EEXIST)
+                                && std::time::Instant::now() < deadline =>
+                        {
+                            std::thread::sleep(Duration::from_micros(500));
+                        }
+                        other => {
+                            if tries > 1 {
+                                tracing::debug!(
+                                    link = %format!("{}:{}", b.node, b.iface),
+                                    tries,
+                                    waited_ms = began.elapsed().as_secs_f64() * 1e3,
+                                    "waited for a vanishing name"
+                                );
+                            }
+                            break other;
+                        }
+                    }
+                }
                 .map_err(netlink_err(format!(
                     "create veth {}:{} <-> {}:{}",
                     a.node, a.iface, b.node, b.iface
@@ -872,6 +978,155 @@ struct Ctx {
     /// The configurations of the phase being applied passed one joint
     /// check ([`Executor::check_configs_at_once`]).
     configs_checked: AtomicBool,
+    /// A repair: kernel steps run at a higher priority than FRR's
+    /// daemons ([`hurry_this_thread`]).
+    urgent: bool,
+    /// Links being deleted in the background ([`Executor::teardown_steps`]):
+    /// a new link that finds one of these names still taken tries again.
+    vanishing: Vanishing,
+}
+
+/// Raises the calling thread's priority (nice -10; threads of a process
+/// have their own nice value on Linux). Without the privilege, nothing
+/// changes.
+#[allow(unsafe_code)]
+fn hurry_this_thread() {
+    // SAFETY: plain system calls on the calling thread, no memory shared.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, -10);
+    }
+}
+
+/// `(namespace, interface)` names of links on their way out.
+type Vanishing = std::collections::HashSet<(String, String)>;
+
+/// How long a new link waits for a vanishing link's name.
+const VANISH_WAIT: Duration = Duration::from_secs(5);
+
+/// The link group netloom puts a dying namespace's veths in to delete
+/// them in one batch ("nl" in ASCII; any group but 0, lo's, would do).
+const DOOMED_GROUP: u32 = 0x6e6c;
+
+/// Deletes every veth of a namespace about to go in one batch, in the
+/// background (the request returns only after the kernel's RCU waits and
+/// the links' last references, but the names, which the new links need,
+/// are free once the batch is unlisted: 26 links in ~15 ms here, against
+/// 50-85 ms for the namespace's own end after its last process). The
+/// namespace may have lost its file already (deleted under a running
+/// router): its FRR daemons are still in it.
+fn drop_veths_at_once(netns: &str) {
+    let handle = match ns::open_handle(netns) {
+        Err(ExecError::NetnsMissing(_)) => {
+            let ps = frr_pathspace(netns);
+            let Some(pid) = teardown::frr_netns_pid(&ps) else {
+                tracing::debug!(%netns, "no FRR daemon left in the namespace to find it by");
+                return;
+            };
+            let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
+            ns::open_handle_at(&path, netns)
+        }
+        other => other,
+    };
+    let handle = match handle {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::debug!(%netns, error = %error::chain(&e), "veths not deleted at once");
+            return;
+        }
+    };
+    let netns = netns.to_string();
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let mut nl = lock(&handle.netlink);
+        let veths: Vec<u32> = match nl.links() {
+            Ok(links) => links
+                .iter()
+                .filter(|l| netlink::is_veth(l))
+                .map(|l| l.header.index)
+                .collect(),
+            Err(e) => {
+                tracing::debug!(%netns, error = %e, "veths not listed");
+                return;
+            }
+        };
+        if veths.is_empty() {
+            tracing::debug!(%netns, "no veth to delete at once");
+            return;
+        }
+        for index in &veths {
+            let _ = nl.set_group(*index, DOOMED_GROUP);
+        }
+        match nl.delete_group(DOOMED_GROUP) {
+            Ok(()) => tracing::debug!(
+                %netns,
+                links = veths.len(),
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "veths deleted at once"
+            ),
+            // The namespace's end then comes with it.
+            Err(e) => tracing::debug!(%netns, error = %e, "veths not deleted at once"),
+        }
+    });
+}
+
+/// How long links whose other end was in a namespace just ended get to
+/// vanish with it before they are deleted one by one.
+const VANISH_GRACE: Duration = Duration::from_millis(25);
+
+/// Deletes links whose names a repair is about to reuse, and nobody waits
+/// for. Most have their other end in a namespace that has just ended (its
+/// last process killed): the kernel then removes all of that namespace's
+/// links in one batch, 26 in ~11 ms here, where deleting them one by one,
+/// even side by side, takes ~60 ms and holds the lock that the new links
+/// need. So this waits a moment, and deletes one by one (by index: a new
+/// link may have the name by then) only what is still there, for instance
+/// when something else holds the namespace open.
+fn delete_in_background(doomed: Vec<(String, String, u32)>) {
+    std::thread::sleep(VANISH_GRACE);
+    let started = std::time::Instant::now();
+    let results: Vec<Result<bool, ExecError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = doomed
+            .iter()
+            .map(|(netns, iface, index)| {
+                s.spawn(move || -> Result<bool, ExecError> {
+                    let h = ns::open_handle(netns)?;
+                    let mut nl = lock(&h.netlink);
+                    let present = nl
+                        .links()
+                        .map_err(netlink_err("list links"))?
+                        .iter()
+                        .any(|l| l.header.index == *index);
+                    if !present {
+                        return Ok(false);
+                    }
+                    nl.delete_link_index(*index)
+                        .map_err(netlink_err(format!("delete link {iface}")))
+                        .map(|()| true)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Err(ExecError::Panicked)))
+            .collect()
+    });
+    let mut one_by_one = 0;
+    for ((netns, iface, _), result) in doomed.iter().zip(results) {
+        match result {
+            Ok(true) => one_by_one += 1,
+            Ok(false) | Err(ExecError::NetnsMissing(_)) => {}
+            Err(e) => {
+                tracing::warn!(%netns, %iface, error = %error::chain(&e), "background deletion failed")
+            }
+        }
+    }
+    tracing::debug!(
+        links = doomed.len(),
+        one_by_one,
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "links of ended namespaces gone"
+    );
 }
 
 impl Ctx {

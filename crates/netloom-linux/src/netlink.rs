@@ -310,6 +310,34 @@ impl Netlink {
         }
     }
 
+    /// Deletes a link by index (gone already: fine). A name may have been
+    /// taken again by a new link; an index is never reused this soon.
+    pub fn delete_link_index(&mut self, index: u32) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        match self.request(RouteNetlinkMessage::DelLink(msg), 0) {
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Puts link `index` in link group `group`.
+    pub fn set_group(&mut self, index: u32, group: u32) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes.push(LinkAttribute::Group(group));
+        self.request(RouteNetlinkMessage::SetLink(msg), 0)
+    }
+
+    /// Deletes every link of group `group` in one batch: the kernel waits
+    /// for its RCU grace periods once for all of them, where one deletion
+    /// after the other waits once each.
+    pub fn delete_group(&mut self, group: u32) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::Group(group));
+        self.request(RouteNetlinkMessage::DelLink(msg), 0)
+    }
+
     /// All links of the namespace.
     pub fn links(&mut self) -> io::Result<Vec<LinkMessage>> {
         Ok(self
@@ -337,4 +365,14 @@ impl Netlink {
 
 fn is_transient(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN))
+}
+
+/// Whether a link is a veth (from its link info).
+pub(crate) fn is_veth(link: &LinkMessage) -> bool {
+    link.attributes.iter().any(|a| match a {
+        LinkAttribute::LinkInfo(info) => info
+            .iter()
+            .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Veth))),
+        _ => false,
+    })
 }

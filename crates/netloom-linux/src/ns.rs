@@ -18,7 +18,7 @@ use std::io;
 use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
@@ -215,6 +215,17 @@ pub(crate) fn open_handle(netns: &str) -> Result<NsHandle, ExecError> {
             io_err(format!("open namespace {netns}"))(e)
         }
     })?;
+    handle_of(file, netns)
+}
+
+/// [`open_handle`] for a namespace known by another path, such as
+/// `/proc/PID/ns/net` of a process in a namespace whose file is gone.
+pub(crate) fn open_handle_at(path: &Path, netns: &str) -> Result<NsHandle, ExecError> {
+    let file = File::open(path).map_err(io_err(format!("open {}", path.display())))?;
+    handle_of(file, netns)
+}
+
+fn handle_of(file: File, netns: &str) -> Result<NsHandle, ExecError> {
     let netlink = std::thread::scope(|s| {
         s.spawn(|| {
             enter(&file, netns)?;

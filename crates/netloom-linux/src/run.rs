@@ -104,15 +104,22 @@ fn run_in_with(
     }
     let mut child = cmd.spawn().map_err(io_err(format!("start `{label}`")))?;
     let start = Instant::now();
+    // The child's pidfd wakes the wait as it exits: an FRR daemon
+    // daemonizes in 35-60 ms, and pauses doubling up to 25 ms added up to
+    // half of that again.
+    let exited = crate::health::pidfd(child.id() as i32).ok();
     let mut pause = Duration::from_millis(1);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) if start.elapsed() >= timeout => break None,
-            Ok(None) => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(25));
-            }
+            Ok(None) => match &exited {
+                Some(fd) => crate::health::wait_any(&[fd], timeout.saturating_sub(start.elapsed())),
+                None => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(25));
+                }
+            },
             Err(e) => return Err(io_err(format!("wait for `{label}`"))(e)),
         }
     };

@@ -134,7 +134,8 @@ impl Executor {
         // What is left of the router (and of the hosts on its links),
         // killed at once: it failed, and its FRR would otherwise take its
         // time to shut down.
-        self.teardown_within(&t.teardown, std::time::Duration::ZERO)
+        let vanishing = self
+            .teardown_steps(&t.teardown, std::time::Duration::ZERO, true)
             .map_err(|e| failed("remove what is left", node, e))?;
         // The twin becomes the router: its namespace and FRR directories
         // under the router's names.
@@ -176,6 +177,6 @@ impl Executor {
             })
             .filter(|p| !p.steps.is_empty())
             .collect();
-        self.apply_phases(&phases, &|_| {})
+        self.apply_repair_phases(&phases, vanishing)
     }
 }

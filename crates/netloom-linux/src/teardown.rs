@@ -96,11 +96,23 @@ pub(crate) fn purge_within(
         }
     }
     let pathspaces = &pathspaces;
-    let inodes: BTreeMap<u64, &String> = namespaces
+    let mut inodes: BTreeMap<u64, &String> = namespaces
         .iter()
         .filter_map(|n| netns_inode(n).map(|ino| (ino, n)))
         .collect();
-    let victims: Vec<RemovedProcess> = procs::scan()
+    // A namespace whose file is gone (deleted under a running router) is
+    // still known by the inode its FRR daemons are in.
+    for n in namespaces {
+        if !inodes.values().any(|known| *known == n) {
+            if let Some(ino) = frr_netns_inode(&frr_pathspace(n)) {
+                inodes.insert(ino, n);
+            }
+        }
+    }
+    // Only a namespace known by no inode needs every process's environment
+    // read for netloom's mark.
+    let environ = namespaces.len() > inodes.len();
+    let victims: Vec<RemovedProcess> = procs::scan_where(&|ino| inodes.contains_key(&ino), environ)
         .into_iter()
         .filter_map(|p| {
             let owner = p
@@ -115,6 +127,7 @@ pub(crate) fn purge_within(
             })
         })
         .collect();
+    let t_scanned = t0.elapsed();
     let pids: Vec<i32> = victims.iter().map(|v| v.pid).collect();
     let killed = procs::terminate(&pids, grace);
     report.processes = victims;
@@ -149,6 +162,8 @@ pub(crate) fn purge_within(
     }
     tracing::debug!(
         namespaces = namespaces.len(),
+        processes = pids.len(),
+        scan_ms = t_scanned.as_secs_f64() * 1e3,
         processes_ms = t_killed.as_secs_f64() * 1e3,
         dirs_ms = t_dirs.as_secs_f64() * 1e3,
         total_ms = t0.elapsed().as_secs_f64() * 1e3,
@@ -159,6 +174,39 @@ pub(crate) fn purge_within(
         Some(e) => Err(e),
         None => Ok(report),
     }
+}
+
+/// The namespace inode of a running FRR daemon of pathspace `ps` (from
+/// its pid files). Only a process that is that pathspace's daemon counts
+/// (a pid file can outlive its daemon, and its pid be reused), and never
+/// the namespace netloom itself runs in.
+fn frr_netns_inode(ps: &str) -> Option<u64> {
+    frr_netns_pid(ps).and_then(procs::netns_inode_of)
+}
+
+/// A running FRR daemon of pathspace `ps` that is in a namespace other
+/// than netloom's own (see [`frr_netns_inode`]).
+pub(crate) fn frr_netns_pid(ps: &str) -> Option<i32> {
+    let own = procs::netns_inode_of(std::process::id() as i32);
+    // A router served by its former twin: its directory links to the
+    // twin's, whose daemons run with the twin's pathspace.
+    let served_by = std::fs::read_link(run_dir(ps))
+        .ok()
+        .and_then(|t| t.file_name()?.to_str().map(str::to_string));
+    let ours = |p: Option<String>| p.is_some_and(|p| p == ps || Some(&p) == served_by.as_ref());
+    std::fs::read_dir(run_dir(ps))
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".pid")))
+        .filter_map(|e| {
+            std::fs::read_to_string(e.path())
+                .ok()?
+                .trim()
+                .parse::<i32>()
+                .ok()
+        })
+        .filter(|pid| ours(procs::frr_pathspace_of(*pid)))
+        .find(|pid| procs::netns_inode_of(*pid).is_some_and(|ino| Some(ino) != own))
 }
 
 /// Names in a directory (missing directory: none).
@@ -212,4 +260,77 @@ pub(crate) fn find_owned(owned: &dyn Fn(&str) -> bool) -> (BTreeSet<String>, BTr
         pathspaces.insert(frr_pathspace(n));
     }
     (namespaces, pathspaces)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Child, Command};
+    use std::time::Instant;
+
+    /// Starts `sh` under the name `zebra` with `-N ps` (as an FRR daemon
+    /// of pathspace `ps` looks), in a new network namespace or not, and
+    /// waits until its command line shows it.
+    fn fake_daemon(ps: &str, own_netns: bool) -> Child {
+        // `read` keeps it alive with no child of its own: killing it
+        // leaves nothing behind.
+        let script = format!("exec -a zebra /bin/sh -c 'read x; :' -N {ps}");
+        let mut cmd = if own_netns {
+            let mut c = Command::new("bash");
+            c.args(["-c", &script]);
+            c
+        } else {
+            let mut c = Command::new("unshare");
+            c.args(["--net", "bash", "-c", &script]);
+            c
+        };
+        let child = cmd
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("start a fake daemon");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while procs::frr_pathspace_of(child.id() as i32).as_deref() != Some(ps) {
+            assert!(
+                Instant::now() < deadline,
+                "the fake daemon never showed -N {ps}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child
+    }
+
+    /// A repair finds a namespace whose file is gone through the pid files
+    /// of its FRR daemons; a daemon in netloom's own namespace must never
+    /// name it, or the purge would kill every process of the machine's
+    /// namespace.
+    #[test]
+    fn a_pathspace_is_found_in_its_namespace_but_never_in_netlooms_own() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: needs root");
+            return;
+        }
+        let ps = format!("nlt-unit{}+r1", std::process::id());
+        let dir = run_dir(&ps);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut results = Vec::new();
+        for own in [true, false] {
+            let mut child = fake_daemon(&ps, own);
+            std::fs::write(dir.join("zebra.pid"), child.id().to_string()).unwrap();
+            results.push((own, frr_netns_pid(&ps), child.id() as i32));
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        for (own, found, pid) in results {
+            if own {
+                assert_eq!(found, None, "a daemon in netloom's own namespace was taken");
+            } else {
+                assert_eq!(
+                    found,
+                    Some(pid),
+                    "the daemon in its own namespace was not found"
+                );
+            }
+        }
+    }
 }
