@@ -83,22 +83,50 @@ export async function launch() {
   };
 }
 
-/** A new page logged in through a one-time login URL. */
-export async function loggedInPage(context) {
-  const { url } = await api("POST", "/api/v1/login-links");
+/**
+ * A new page logged in through a one-time login URL, registered in `ctx`
+ * (so a failed login leaves a screenshot). Fails here, saying which step,
+ * unless the link set a new session cookie, the page's own first API call
+ * answered 200 and the login screen stayed hidden. `link`: a login URL
+ * to use instead of a new one.
+ */
+export async function loggedInPage(context, ctx, link) {
+  const url = link ?? (await api("POST", "/api/v1/login-links")).url;
   const page = await context.newPage();
+  ctx.pages.push(page);
   page.on("pageerror", (e) => console.log(`  [page error] ${e.message}`));
   page.on("console", (m) => {
     if (m.type() === "error") console.log(`  [console] ${m.text()}`);
   });
-  await page.goto(url);
+  const session = async () => (await context.cookies(base)).find((c) => c.name === "netloom_session")?.value;
+  const before = await session();
+  const labsCall = page
+    .waitForResponse((r) => new URL(r.url()).pathname === "/api/v1/labs" && r.request().method() === "GET", { timeout: 15000 })
+    .catch((e) => e);
+  const landed = await page.goto(url);
+  const login = landed?.request().redirectedFrom();
+  const loginStatus = login ? (await login.response())?.status() : landed?.status();
+  if (loginStatus !== 303 || new URL(page.url()).pathname !== "/") {
+    const body = landed ? (await landed.text().catch(() => "")).replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim() : "";
+    throw new Error(`login failed: the login link answered ${loginStatus} and left the page at ${page.url()}: ${body.slice(0, 200)}`);
+  }
+  const after = await session();
+  if (!after) throw new Error("login failed: the login link set no netloom_session cookie");
+  if (after === before) throw new Error("login failed: the login link did not set a new netloom_session cookie");
+  const labs = await labsCall;
+  if (labs instanceof Error) throw new Error(`login failed: the page made no GET /api/v1/labs: ${labs.message}`);
+  if (labs.status() !== 200) throw new Error(`login failed: the page's GET /api/v1/labs answered ${labs.status()} ${await labs.text().catch(() => "")}`);
   await page.waitForFunction(() => window.netloom !== undefined);
+  if (await page.locator("#login").isVisible()) throw new Error("login failed: the page shows its login screen");
   return page;
 }
 
-export async function shot(page, name) {
+/** Saves a screenshot as web/test-artifacts/`file`.png; its path. */
+export async function screenshot(page, file) {
   mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: join(artifacts, `${name}.png`) });
+  const path = join(artifacts, `${file}.png`);
+  await page.screenshot({ path });
+  return path;
 }
 
 /** Polls `fn` until it returns something truthy. */

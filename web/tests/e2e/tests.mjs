@@ -1,8 +1,9 @@
 // The browser tests. Each gets the browser context and a ctx to register
-// pages (screenshotted on failure) and cleanups (run even on failure).
+// pages (screenshotted on failure) and cleanups (run even on failure), and
+// ctx.shot(page, step) for the screenshots it keeps.
 import { join } from "node:path";
 import { bigLab } from "./biglab.mjs";
-import { api, base, cli, deployYaml, labName, loggedInPage, repo, shot, until } from "./browser.mjs";
+import { api, base, cli, deployYaml, labName, loggedInPage, repo, until } from "./browser.mjs";
 
 /** Drags with real mouse events, in small steps like a hand would. */
 async function drag(page, from, to) {
@@ -23,6 +24,12 @@ const lab = (page) => page.evaluate(() => window.netloom.app.lab);
 async function nodePos(page, name) {
   return until(`${name} on the canvas`, () => page.evaluate((n) => window.netloom.nodePosition(n), name));
 }
+
+/** The canvas (model) position under a point of the page, as the page saves it. */
+const modelAt = (page, p) => page.evaluate(({ x, y }) => window.netloom.app.canvas.modelPosition(x, y), p);
+
+/** Whether two positions are within `tol` of each other on both axes. */
+const near = (p, q, tol) => !!p && !!q && Math.abs(p.x - q.x) <= tol && Math.abs(p.y - q.y) <= tol;
 
 /** Types a command line into a node's console tab. */
 async function typeIn(page, node, line) {
@@ -80,15 +87,33 @@ export const tests = [
       await page.locator("#login").waitFor({ state: "visible" });
       const text = await page.locator("#login").innerText();
       if (!text.includes("netloom serve")) throw new Error(`the login screen says: ${text}`);
-      await shot(page, "login-required");
+      await ctx.shot(page, "login-screen");
+    },
+  },
+
+  {
+    name: "login-link-once",
+    async run(context, ctx) {
+      const { url } = await api("POST", "/api/v1/login-links");
+      const page = await loggedInPage(context, ctx, url);
+      // The page's calls carry the session cookie, not a token.
+      const status = await page.evaluate(async () => (await fetch("/api/v1/labs")).status);
+      if (status !== 200) throw new Error(`GET /api/v1/labs from the logged-in page answered ${status}`);
+      // The same link again: refused, and loggedInPage fails at the login.
+      const again = await loggedInPage(context, ctx, url).then(
+        () => null,
+        (e) => e,
+      );
+      if (!again) throw new Error("a used login link logged in again");
+      if (!/^login failed: the login link answered 401/.test(again.message)) throw new Error(`a used login link failed otherwise: ${again.message}`);
+      await ctx.shot(ctx.pages[1], "used-link-refused");
     },
   },
 
   {
     name: "draw-a-lab",
     async run(context, ctx) {
-      const page = await loggedInPage(context);
-      ctx.pages.push(page);
+      const page = await loggedInPage(context, ctx);
       const name = labName("draw");
       await destroyLater(ctx, name);
 
@@ -98,32 +123,49 @@ export const tests = [
       await page.locator("dialog button[type=submit]").click();
       await page.waitForFunction((n) => window.netloom.app.lab?.name === n, name, { timeout: 30000 });
       await page.locator("#canvas-hint").waitFor({ state: "visible" });
-      await shot(page, "draw-1-empty-lab");
+      await ctx.shot(page, "empty-lab");
 
-      // Drag a router and a host from the palette onto the canvas.
+      // Drag a router and a host from the palette onto the canvas, at
+      // different heights (so that one node's position cannot pass for
+      // the other's).
       const canvas = await page.locator("#canvas").boundingBox();
-      const routerAt = { x: canvas.x + canvas.width * 0.35, y: canvas.y + canvas.height * 0.4 };
-      const hostAt = { x: canvas.x + canvas.width * 0.65, y: canvas.y + canvas.height * 0.4 };
+      const routerAt = { x: canvas.x + canvas.width * 0.35, y: canvas.y + canvas.height * 0.3 };
+      const hostAt = { x: canvas.x + canvas.width * 0.65, y: canvas.y + canvas.height * 0.45 };
+      const routerModel = await modelAt(page, routerAt);
       await drag(page, centre(await page.locator(".device-router").boundingBox()), routerAt);
       await until("the router", async () => (await lab(page)).nodes.some((n) => n.kind === "router" && n.status === "running"), 30000);
+      const hostModel = await modelAt(page, hostAt);
       await drag(page, centre(await page.locator(".device-host").boundingBox()), hostAt);
       await until("the host", async () => (await lab(page)).nodes.some((n) => n.kind === "host" && n.status === "running"), 30000);
       let view = await lab(page);
       const router = view.nodes.find((n) => n.kind === "router").name;
       const host = view.nodes.find((n) => n.kind === "host").name;
-      // Dropped where the mouse let go, and saved there.
-      const rp = await nodePos(page, router);
-      if (Math.hypot(rp.x - routerAt.x, rp.y - routerAt.y) > 3) throw new Error(`the router is drawn at ${JSON.stringify(rp)}, dropped at ${JSON.stringify(routerAt)}`);
-      const saved = (await api("GET", `/api/v1/labs/${name}`)).nodes.find((n) => n.name === router);
-      if (!saved.position) throw new Error("the router's position was not saved");
+      // Each is drawn where the mouse let go of it, and saved there.
+      const savedPos = async (node) => (await api("GET", `/api/v1/labs/${name}`)).nodes.find((n) => n.name === node)?.position;
+      for (const [node, at, model] of [
+        [router, routerAt, routerModel],
+        [host, hostAt, hostModel],
+      ]) {
+        const drawn = await nodePos(page, node);
+        if (!near(drawn, at, 3)) throw new Error(`${node} is drawn at ${JSON.stringify(drawn)}, dropped at ${JSON.stringify(at)}`);
+        const saved = await savedPos(node);
+        if (!near(saved, model, 2)) throw new Error(`${node} is saved at ${JSON.stringify(saved)}, dropped at ${JSON.stringify(model)} on the canvas`);
+      }
 
-      // Drag the host a bit further: the new position is saved.
+      // Drag the host further: its new position is saved; the router stays.
       const hp = await nodePos(page, host);
-      await drag(page, hp, { x: hp.x + 40, y: hp.y + 60 });
-      await until("the host's new position saved", async () => {
-        const n = (await api("GET", `/api/v1/labs/${name}`)).nodes.find((x) => x.name === host);
-        return n.position && (await page.evaluate(() => true)) && Math.abs(n.position.y - saved.position.y) > 30;
+      const hostTo = { x: hp.x + 40, y: hp.y + 60 };
+      const hostToModel = await modelAt(page, hostTo);
+      await drag(page, hp, hostTo);
+      await until(`the host's position saved as ${JSON.stringify(hostToModel)}`, async () => {
+        const hostSaved = await savedPos(host);
+        if (near(hostSaved, hostToModel, 2)) return true;
+        throw new Error(`saved at ${JSON.stringify(hostSaved)}`);
       });
+      const drawnTo = await nodePos(page, host);
+      if (!near(drawnTo, hostTo, 3)) throw new Error(`the host is drawn at ${JSON.stringify(drawnTo)}, dropped at ${JSON.stringify(hostTo)}`);
+      const routerSaved = await savedPos(router);
+      if (!near(routerSaved, routerModel, 2)) throw new Error(`moving the host moved the router's saved position to ${JSON.stringify(routerSaved)}`);
 
       // Link them with the link tool: click the router, then the host.
       await page.locator('[data-tool="link"]').click();
@@ -133,7 +175,7 @@ export const tests = [
       await page.mouse.click(hp2.x, hp2.y);
       await page.locator("dialog #f-a").waitFor();
       const proposed = [await page.locator("dialog #f-a").inputValue(), await page.locator("dialog #f-b").inputValue()];
-      await shot(page, "draw-2-link-dialog");
+      await ctx.shot(page, "link-dialog");
       await page.locator("dialog button[type=submit]").click();
       const link = await until("the link", async () => (await lab(page)).links[0], 30000);
       if (link.a !== `${router}:${proposed[0]}` || link.b !== `${host}:${proposed[1]}`)
@@ -148,11 +190,23 @@ export const tests = [
       await page.mouse.click(rp2.x, rp2.y);
       await page.locator(".panel-head .btn", { hasText: "Console" }).click();
       await page.locator(`.dock-tab[data-node="${router}"][data-state="connected"]`).waitFor({ timeout: 15000 });
-      await typeIn(page, router, 'vtysh -c "show version"');
-      await until("FRRouting in the router's console", async () => (await consoleText(page, router)).includes("FRRouting"), 20000);
+      // FRR's answer to the command, not any "FRRouting" on the screen: a
+      // line "FRRouting X.Y..." after the command line.
+      const command = 'vtysh -c "show version"';
+      await typeIn(page, router, command);
+      await until(
+        "FRR's version line after `show version` in the router's console",
+        async () => {
+          const text = await consoleText(page, router);
+          const at = text.lastIndexOf(command);
+          if (at >= 0 && /^FRRouting \d+\.\d+/m.test(text.slice(at + command.length))) return true;
+          throw new Error(`the console ends with: ${JSON.stringify(text.trimEnd().slice(-300))}`);
+        },
+        20000,
+      );
       await typeIn(page, router, `ip addr add 10.99.0.1/24 dev ${rIf} && ip link set ${rIf} up && echo ROUTER-READY`);
       await until("the router's address", async () => /^ROUTER-READY/m.test(await consoleText(page, router)));
-      await shot(page, "draw-3-router-console");
+      await ctx.shot(page, "router-console");
 
       // The host's console: ping the router, before and after a delay.
       const hp3 = await nodePos(page, host);
@@ -177,12 +231,12 @@ export const tests = [
         return l.a_to_b?.delay_ns === 100e6 && l.b_to_a?.delay_ns === 100e6;
       });
       await page.locator(".panel .dir", { hasText: "100 ms" }).first().waitFor();
-      await shot(page, "draw-4-link-delay");
+      await ctx.shot(page, "link-delay");
       await typeIn(page, host, "ping -c 4 -i 0.3 -W 2 10.99.0.1");
       const after = await pingAverage(page, host, 2);
       console.log(`  RTT after a 100 ms delay: ${after} ms`);
       if (!(after >= 200)) throw new Error(`RTT after the delay is ${after} ms`);
-      await shot(page, "draw-5-ping");
+      await ctx.shot(page, "ping-after-delay");
 
       // The edge is labelled with the delay.
       const edgeLabel = await page.evaluate(() => window.netloom.app.canvas.cy.edges()[0].data("label"));
@@ -195,8 +249,7 @@ export const tests = [
     async run(context, ctx) {
       await cli("deploy", "-t", join(repo, "examples/ospf-triangle/lab.yml"), "--reconfigure");
       await destroyLater(ctx, "ospf-triangle");
-      const page = await loggedInPage(context);
-      ctx.pages.push(page);
+      const page = await loggedInPage(context, ctx);
       await page.goto(`${base}/#/lab/ospf-triangle`);
       await page.waitForFunction(() => window.netloom.app.lab?.name === "ospf-triangle");
       const drawn = await page.evaluate(() => ({
@@ -217,7 +270,7 @@ export const tests = [
         for (const q of spots) if (Math.hypot(p.x - q.x, p.y - q.y) < 30) throw new Error(`${n} overlaps another node`);
         spots.push(p);
       }
-      await shot(page, "ospf-1-lab");
+      await ctx.shot(page, "lab");
 
       // r1 in the side panel: addresses and the FRR configuration.
       const r1 = await nodePos(page, "r1");
@@ -228,7 +281,7 @@ export const tests = [
         await panel.locator(".addr", { hasText: addr }).waitFor({ timeout: 5000 });
       await panel.locator("pre.config", { hasText: "router ospf" }).waitFor({ timeout: 10000 });
       await panel.locator("pre.config", { hasText: "hostname r1" }).waitFor();
-      await shot(page, "ospf-2-router-panel");
+      await ctx.shot(page, "router-panel");
 
       // A host: addresses, no configuration section.
       const h1 = await nodePos(page, "h1");
@@ -240,7 +293,7 @@ export const tests = [
       const mid = await page.evaluate(() => window.netloom.linkMidpoint("r1:eth1"));
       await page.mouse.click(mid.x, mid.y);
       await panel.locator(".panel-name", { hasText: "r1:eth1 ↔ r2:eth1" }).waitFor();
-      await shot(page, "ospf-3-link-panel");
+      await ctx.shot(page, "link-panel");
 
       // Live status: kill r2's ospfd; the supervisor reports r2 failed and
       // repairs it; the page shows both.
@@ -256,7 +309,7 @@ export const tests = [
         30000,
         5,
       );
-      await shot(page, "ospf-4-r2-not-running");
+      await ctx.shot(page, "r2-failed-or-repaired");
       await until(
         "r2 running again after its repair",
         () => page.evaluate(() => window.netloom.app.canvas.cy.getElementById("node:r2").data("status") === "running"),
@@ -276,8 +329,7 @@ export const tests = [
       await deployYaml(yaml);
       await destroyLater(ctx, name);
       console.log(`  deployed 500 nodes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      const page = await loggedInPage(context);
-      ctx.pages.push(page);
+      const page = await loggedInPage(context, ctx);
       // RENDER_RUNS page loads (bench/api/render asks for several).
       const runs = Number(process.env.RENDER_RUNS ?? 1);
       for (let run = 1; run <= runs; run++) {
@@ -293,7 +345,7 @@ export const tests = [
         );
         console.log(`RENDER_MS=${stats.renderMs} LAYOUT_MS=${stats.layoutMs} NAV_MS=${wall} NODES=${stats.nodes} LINKS=${stats.edges}`);
       }
-      await shot(page, "render-500");
+      await ctx.shot(page, "rendered");
       // Panning by hand stays smooth: frame times while the mouse drags the canvas.
       const box = await page.locator("#canvas").boundingBox();
       await page.evaluate(() => {
