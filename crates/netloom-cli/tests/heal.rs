@@ -121,6 +121,47 @@ fn a_killed_bgpd_comes_back_with_the_saved_configuration() {
     env.assert_clean();
 }
 
+/// A frozen router (every FRR daemon stopped) is seen once per silent
+/// daemon; one restart mends them all, and the new FRR is not restarted
+/// again for the reports of the old one.
+#[test]
+fn a_frozen_router_is_restarted_once() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    env.deploy(&example("bgp-pair/lab.yml"));
+    env.wait_for("BGP up", Duration::from_secs(60), || {
+        bgp_established(&env, "r1").then_some(())
+    });
+    let old = pid_of(&env, "bgp-pair", "r1", "bgpd");
+    env.ok(&["fail", "r1", "--mode", "freeze"]);
+    // Three missed probes, 3 s apart.
+    env.wait_for("r1 repaired", Duration::from_secs(40), || {
+        (has_event(&env, "r1", "recovered") >= 1).then_some(())
+    });
+    let new = pid_of(&env, "bgp-pair", "r1", "bgpd");
+    assert_ne!(new, old, "bgpd was not restarted");
+    // The reports of the other silent daemons came with the first; a
+    // second restart would come 1 s after the first (the back-off).
+    std::thread::sleep(Duration::from_secs(4));
+    let failed = has_event(&env, "r1", "node-failed");
+    assert_eq!(
+        has_event(&env, "r1", "recovered"),
+        1,
+        "repaired more than once"
+    );
+    assert_eq!(
+        pid_of(&env, "bgp-pair", "r1", "bgpd"),
+        new,
+        "the new bgpd was restarted"
+    );
+    assert!(failed >= 1);
+    env.wait_for("BGP up again", Duration::from_secs(60), || {
+        bgp_established(&env, "r1").then_some(())
+    });
+    env.ok(&["destroy", "--all"]);
+    env.assert_clean();
+}
+
 #[test]
 fn a_deleted_namespace_is_rebuilt_with_links_and_addresses() {
     let Some(env) = Env::new() else { return };

@@ -519,6 +519,7 @@ fn start_repair(
             if !backoff.is_zero() && service.still_failed(&f) {
                 std::thread::sleep(backoff);
             }
+            let began = Instant::now();
             let repaired = service.repair(&f);
             let again: Vec<Failure> = {
                 let mut s = crate::lock(&shared_t);
@@ -531,11 +532,20 @@ fn start_repair(
                 }
                 // Failures of this node seen during the repair are looked
                 // at now (the repair tells those it caused from new ones).
-                let (mine, rest) = std::mem::take(&mut s.deferred)
+                let (mine, rest): (Vec<Failure>, Vec<Failure>) = std::mem::take(&mut s.deferred)
                     .into_iter()
                     .partition(|d| d.lab == f.lab && d.node == f.node);
                 s.deferred = rest;
-                mine
+                // Those seen before it began are mended by it: it looked at
+                // the whole node and restarted or rebuilt it. A frozen
+                // router is seen once per silent daemon; repairing each
+                // restarted the healthy new FRR twice more, 1 s and 2 s
+                // later (bench/recovery: data plane back 1.3 s after a
+                // freeze instead of 0.18 s).
+                let mended = matches!(repaired, Ok(Some(_)));
+                mine.into_iter()
+                    .filter(|d| !(mended && d.detected < began))
+                    .collect()
             };
             for d in again {
                 start_repair(&service, &shared_t, wake.clone(), d);
