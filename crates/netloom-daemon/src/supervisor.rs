@@ -393,10 +393,46 @@ fn rescan(
         })
         .map(|(k, _)| *k)
         .collect();
+    // A watched process that died since the last look is a failure even
+    // when this scan comes before its pidfd's event (which goes with the
+    // watch): dropping it lost the death for good, and an exec process
+    // that is gone is not missed by anything else.
+    let nodes: HashSet<(&str, &str)> = labs
+        .iter()
+        .filter(|r| !busy_labs.contains(&r.name))
+        .flat_map(|r| {
+            r.plan
+                .nodes
+                .iter()
+                .map(move |n| (r.name.as_str(), n.name.as_str()))
+        })
+        .collect();
+    let mut died = Vec::new();
     for k in stale {
         if let Some(w) = watches.remove(&k) {
             let _ = epoll.delete(&w.fd);
+            if nodes.contains(&(w.lab.as_str(), w.node.as_str()))
+                && !netloom_linux::health::alive(w.pid)
+            {
+                died.push(w);
+            }
         }
+    }
+    let seen = Instant::now();
+    for w in died {
+        dispatch_quiet(
+            service,
+            shared,
+            Failure {
+                cause: format!("{} (pid {}) died", w.what, w.pid),
+                lab: w.lab,
+                node: w.node,
+                detected: seen,
+                pid: Some(w.pid),
+                generation: Some(w.generation),
+                unfinished: false,
+            },
+        );
     }
     {
         let mut s = crate::lock(shared);
