@@ -167,6 +167,15 @@ export class Canvas {
       selectionType: "single",
     });
     const cy = this.cy;
+    // The nodes of the last two taps: cytoscape reports a double tap for
+    // two quick taps anywhere, so the link tool's source-then-target
+    // clicks opened the target's console. A double tap is two on one node.
+    let taps: [string | null, string | null] = [null, null];
+    cy.on("tap", (e: EventObject) => {
+      const t = e.target;
+      const name = t !== cy && t.isNode && t.isNode() ? (t.data("name") as string) : null;
+      taps = [taps[1], name];
+    });
     cy.on("tap", "node", (e: EventObject) => {
       const n = e.target as NodeSingular;
       if (n.data("kind") === "site") return;
@@ -174,7 +183,10 @@ export class Canvas {
     });
     cy.on("dbltap", "node", (e: EventObject) => {
       const n = e.target as NodeSingular;
-      if (n.data("kind") !== "site") handlers.nodeDoubleTap(n.data("name"));
+      const name = n.data("name") as string;
+      if (n.data("kind") !== "site" && taps[0] === name && taps[1] === name) {
+        handlers.nodeDoubleTap(name);
+      }
     });
     cy.on("tap", "edge", (e: EventObject) => handlers.linkTap(e.target.data("a")));
     cy.on("tap", (e: EventObject) => {
