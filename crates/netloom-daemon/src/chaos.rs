@@ -349,8 +349,17 @@ mod tests {
     /// process (each injection is "not injected"). Its teardown finds
     /// nothing to remove as root and fails for another user (it may not
     /// look into /etc/frr): the run has ended before it, either way.
-    #[test]
-    fn destroying_a_lab_ends_its_chaos_run() {
+    /// A service on an in-memory store, and a lab of one host planned in
+    /// it (nothing made in the kernel); the prefix lives as long as the
+    /// test holds it.
+    fn one_host_lab(
+        lab: &str,
+    ) -> (
+        netloom_testkit::TestPrefix,
+        Arc<Service>,
+        netloom_model::Topology,
+        netloom_linux::Plan,
+    ) {
         use netloom_model::{LabName, Node, NodeKind, NodeName, Topology};
         let prefix = netloom_testkit::TestPrefix::new();
         let service = Service::new(
@@ -360,8 +369,14 @@ mod tests {
         )
         .into_arc();
         let h = Node::new(NodeName::new("h1").unwrap(), NodeKind::Host);
-        let topo = Topology::new(LabName::new("c1").unwrap(), [h], vec![]);
+        let topo = Topology::new(LabName::new(lab).unwrap(), [h], vec![]);
         let plan = service.plan(&topo).unwrap();
+        (prefix, service, topo, plan)
+    }
+
+    #[test]
+    fn destroying_a_lab_ends_its_chaos_run() {
+        let (_prefix, service, topo, plan) = one_host_lab("c1");
         let running = || {
             service.store.insert_lab(&topo, &plan).unwrap();
             service.store.set_state("c1", LabState::Running).unwrap();
@@ -439,16 +454,7 @@ mod tests {
     /// destroy could not end it.
     #[test]
     fn no_chaos_run_starts_on_a_lab_being_destroyed() {
-        use netloom_model::{LabName, Node, NodeKind, NodeName, Topology};
-        let service = Service::new(
-            netloom_testkit::TestPrefix::new().as_str().to_string(),
-            crate::store::Store::in_memory().unwrap(),
-            netloom_linux::Executor::new(),
-        )
-        .into_arc();
-        let h = Node::new(NodeName::new("h1").unwrap(), NodeKind::Host);
-        let topo = Topology::new(LabName::new("c2").unwrap(), [h], vec![]);
-        let plan = service.plan(&topo).unwrap();
+        let (_prefix, service, topo, plan) = one_host_lab("c2");
         service.store.insert_lab(&topo, &plan).unwrap();
         let req = ChaosRequest {
             rate: "1/10s".into(),

@@ -210,24 +210,24 @@ fn watch_loop(
                     let detected = Instant::now();
                     if let Some(w) = watches.remove(&key) {
                         let _ = epoll.delete(&w.fd);
-                        dispatch(
-                            service,
-                            shared,
-                            wake,
-                            Failure {
-                                lab: w.lab,
-                                node: w.node,
-                                cause: format!("{} (pid {}) died", w.what, w.pid),
-                                detected,
-                                pid: Some(w.pid),
-                                generation: Some(w.generation),
-                                unfinished: false,
-                            },
-                        );
+                        dispatch(service, shared, wake, death(w, detected));
                     }
                 }
             }
         }
+    }
+}
+
+/// The failure a watched process's death is.
+fn death(w: Watch, detected: Instant) -> Failure {
+    Failure {
+        cause: format!("{} (pid {}) died", w.what, w.pid),
+        lab: w.lab,
+        node: w.node,
+        detected,
+        pid: Some(w.pid),
+        generation: Some(w.generation),
+        unfinished: false,
     }
 }
 
@@ -420,19 +420,7 @@ fn rescan(
     }
     let seen = Instant::now();
     for w in died {
-        dispatch_quiet(
-            service,
-            shared,
-            Failure {
-                cause: format!("{} (pid {}) died", w.what, w.pid),
-                lab: w.lab,
-                node: w.node,
-                detected: seen,
-                pid: Some(w.pid),
-                generation: Some(w.generation),
-                unfinished: false,
-            },
-        );
+        dispatch_quiet(service, shared, death(w, seen));
     }
     {
         let mut s = crate::lock(shared);

@@ -109,16 +109,21 @@ async fn every_route_needs_the_token() {
     }
 }
 
-#[tokio::test]
-async fn foreign_host_header_is_refused() {
-    let app = app("nltapi");
-    let r = Request::builder()
-        .uri("/api/v1/version")
+/// A request with the token whose `Host` names another site (DNS
+/// rebinding).
+fn foreign_host(uri: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
         .header("host", "evil.example:7447")
         .header("authorization", format!("Bearer {TOKEN}"))
         .body(Body::empty())
-        .unwrap();
-    let (status, json, _) = call(&app, r).await;
+        .unwrap()
+}
+
+#[tokio::test]
+async fn foreign_host_header_is_refused() {
+    let app = app("nltapi");
+    let (status, json, _) = call(&app, foreign_host("/api/v1/version")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(json["code"], "bad_host");
 }
@@ -514,13 +519,7 @@ async fn unknown_api_paths_and_wrong_methods_get_json_errors_after_the_token_che
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(json["code"], "bad_origin");
-    let r = Request::builder()
-        .uri("/api/v1/nope")
-        .header("host", "evil.example:7447")
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .body(Body::empty())
-        .unwrap();
-    let (status, json, _) = call(&app, r).await;
+    let (status, json, _) = call(&app, foreign_host("/api/v1/nope")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(json["code"], "bad_host");
 

@@ -215,8 +215,7 @@ impl Executor {
     ) -> Result<(), ApplyError> {
         ensure_neighbour_room(new);
         let ctx = |vanishing: &Vanishing| Ctx {
-            trusted_configs: repair,
-            urgent: repair,
+            repair,
             vanishing: vanishing.clone(),
             ..Ctx::default()
         };
@@ -300,11 +299,7 @@ impl Executor {
                 frr,
             }],
         };
-        let ctx = Ctx {
-            trusted_configs: true,
-            ..Ctx::default()
-        };
-        self.apply_phases_in(ctx, &[start], &|_| {})
+        self.apply_repair_phases(&[start], Vanishing::new())
     }
 
     /// A router's running configuration (`show running-config`, cleaned
@@ -328,8 +323,7 @@ impl Executor {
         vanishing: Vanishing,
     ) -> Result<(), ApplyError> {
         let ctx = Ctx {
-            trusted_configs: true,
-            urgent: true,
+            repair: true,
             vanishing,
             ..Ctx::default()
         };
@@ -631,7 +625,7 @@ impl Executor {
     /// routers start without checking their own.
     fn check_configs_at_once(&self, ctx: &Ctx, phase: &netloom_plan::Phase) {
         ctx.configs_checked.store(false, Ordering::Relaxed);
-        if ctx.trusted_configs {
+        if ctx.repair {
             return;
         }
         let starts: Vec<(&str, &str)> = phase
@@ -674,7 +668,7 @@ impl Executor {
         // which wake up at every link the repair makes (the 26 links of a
         // spine took 135 ms instead of 25 among them). Never for steps that
         // start processes: they would inherit it.
-        let hurry = ctx.urgent
+        let hurry = ctx.repair
             && steps
                 .iter()
                 .all(|s| !matches!(s, Step::StartFrr { .. } | Step::RunExec { .. }));
@@ -842,7 +836,7 @@ impl Executor {
                     .map_err(io_err(format!("write {} in {netns}", path.display())))
             }
             Step::StartFrr { netns, frr, .. } => {
-                let checked = ctx.trusted_configs || ctx.configs_checked.load(Ordering::Relaxed);
+                let checked = ctx.repair || ctx.configs_checked.load(Ordering::Relaxed);
                 frr::start(self, netns, frr, !checked)
             }
             Step::RunExec {
@@ -970,17 +964,15 @@ fn ensure_neighbour_room(plan: &Plan) {
 #[derive(Default)]
 struct Ctx {
     handles: RwLock<HashMap<String, Arc<NsHandle>>>,
-    /// FRR configurations need no `vtysh -C` check: a repair starts FRR
-    /// with what ran before (its saved running configuration, or the
-    /// planned one, checked when the lab was deployed). The check costs
-    /// 60-85 ms of a repair.
-    trusted_configs: bool,
+    /// A repair. FRR configurations need no `vtysh -C` check: a repair
+    /// starts FRR with what ran before (its saved running configuration,
+    /// or the planned one, checked when the lab was deployed); the check
+    /// costs 60-85 ms of a repair. Kernel steps run at a higher priority
+    /// than FRR's daemons ([`hurry_this_thread`]).
+    repair: bool,
     /// The configurations of the phase being applied passed one joint
     /// check ([`Executor::check_configs_at_once`]).
     configs_checked: AtomicBool,
-    /// A repair: kernel steps run at a higher priority than FRR's
-    /// daemons ([`hurry_this_thread`]).
-    urgent: bool,
     /// Links being deleted in the background ([`Executor::teardown_steps`]):
     /// a new link that finds one of these names still taken tries again.
     vanishing: Vanishing,
@@ -1092,17 +1084,8 @@ fn delete_in_background(doomed: Vec<(String, String, u32)>) {
                 s.spawn(move || -> Result<bool, ExecError> {
                     let h = ns::open_handle(netns)?;
                     let mut nl = lock(&h.netlink);
-                    let present = nl
-                        .links()
-                        .map_err(netlink_err("list links"))?
-                        .iter()
-                        .any(|l| l.header.index == *index);
-                    if !present {
-                        return Ok(false);
-                    }
                     nl.delete_link_index(*index)
                         .map_err(netlink_err(format!("delete link {iface}")))
-                        .map(|()| true)
                 })
             })
             .collect();

@@ -310,14 +310,15 @@ impl Netlink {
         }
     }
 
-    /// Deletes a link by index (gone already: fine). A name may have been
-    /// taken again by a new link; an index is never reused this soon.
-    pub fn delete_link_index(&mut self, index: u32) -> io::Result<()> {
+    /// Deletes a link by index; false when it was gone already. A name
+    /// may have been taken again by a new link; an index is never reused
+    /// this soon.
+    pub fn delete_link_index(&mut self, index: u32) -> io::Result<bool> {
         let mut msg = LinkMessage::default();
         msg.header.index = index;
         match self.request(RouteNetlinkMessage::DelLink(msg), 0) {
-            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
-            other => other,
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(false),
+            other => other.map(|()| true),
         }
     }
 
