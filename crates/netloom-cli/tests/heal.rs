@@ -325,10 +325,9 @@ fn twins(env: &Env) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_hot_standby_twin_takes_over_and_is_replaced() {
-    let Some(env) = Env::new() else { return };
-    let _serial = common::serial();
+/// bgp-pair with r2 a standby router, deployed; the file's directory is
+/// returned (it must outlive the lab).
+fn deploy_standby_pair(env: &Env) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("lab.yml");
     let text = std::fs::read_to_string(example("bgp-pair/lab.yml"))
@@ -338,10 +337,47 @@ fn a_hot_standby_twin_takes_over_and_is_replaced() {
     std::fs::write(&file, text).unwrap();
     env.deploy(&file);
     env.wait_ping("h1", "192.168.2.10", Duration::from_secs(60));
+    dir
+}
+
+/// The index of an interface of a namespace (`None`: no such interface).
+fn ifindex(netns: &str, iface: &str) -> Option<u32> {
+    let out = std::process::Command::new("ip")
+        .args(["-n", netns, "-o", "link", "show", "dev", iface])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split(':')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The inode of a namespace's file (a namespace made again has another).
+fn netns_inode(netns: &str) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/run/netns/{netns}"))
+        .ok()
+        .map(|m| m.ino())
+}
+
+#[test]
+fn a_hot_standby_twin_takes_over_and_is_replaced() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    let _dir = deploy_standby_pair(&env);
     let first = env.wait_for("a twin of r2", Duration::from_secs(30), || {
         let t = twins(&env);
         (t.len() == 1).then(|| t[0].clone())
     });
+    // r2's links go through the patch namespace: the takeover leaves its
+    // neighbours' interfaces (and the host behind it) as they are.
+    let r1 = format!("{}-bgp-pair.r1", env.prefix());
+    let h2 = format!("{}-bgp-pair.h2", env.prefix());
+    let r1_eth1 = ifindex(&r1, "eth1").expect("r1 has eth1");
+    let h2_eth1 = ifindex(&h2, "eth1").expect("h2 has eth1");
+    let h2_ns = netns_inode(&h2);
     env.ok(&["fail", "r2", "--mode", "netns"]);
     env.wait_for("the takeover", Duration::from_secs(20), || {
         events(&env)
@@ -361,6 +397,17 @@ fn a_hot_standby_twin_takes_over_and_is_replaced() {
     });
     assert_ne!(first, second);
     env.wait_ping("h1", "192.168.2.10", Duration::from_secs(30));
+    assert_eq!(
+        ifindex(&r1, "eth1"),
+        Some(r1_eth1),
+        "r1's eth1 was made again"
+    );
+    assert_eq!(
+        ifindex(&h2, "eth1"),
+        Some(h2_eth1),
+        "h2's eth1 was made again"
+    );
+    assert_eq!(netns_inode(&h2), h2_ns, "h2 was rebuilt");
     env.wait_for("BGP up on r2", Duration::from_secs(30), || {
         bgp_established(&env, "r2").then_some(())
     });
@@ -411,5 +458,93 @@ fn a_hot_standby_twin_takes_over_and_is_replaced() {
     assert!(bgp_established(&env, "r2"));
     env.ok(&["destroy", "--all"]);
     assert!(twins(&env).is_empty(), "{:?}", twins(&env));
+    env.assert_clean();
+}
+
+#[test]
+fn a_standby_router_without_a_twin_is_rebuilt_behind_the_patch_panel() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    let _dir = deploy_standby_pair(&env);
+    let twin = env.wait_for("a twin of r2", Duration::from_secs(30), || {
+        let t = twins(&env);
+        (t.len() == 1).then(|| t[0].clone())
+    });
+    env.wait_for("BGP up on r1", Duration::from_secs(60), || {
+        bgp_established(&env, "r1").then_some(())
+    });
+    let r1 = format!("{}-bgp-pair.r1", env.prefix());
+    let r1_eth1 = ifindex(&r1, "eth1").expect("r1 has eth1");
+    // Without its twin, r2's repair is a cold rebuild.
+    let out = std::process::Command::new("ip")
+        .args(["netns", "del", &twin])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    env.ok(&["fail", "r2", "--mode", "netns"]);
+    env.wait_for("the rebuild", Duration::from_secs(20), || {
+        events(&env)
+            .iter()
+            .any(|e| {
+                e["node"] == "r2"
+                    && e["kind"] == "recovered"
+                    && e["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with("rebuild"))
+            })
+            .then_some(())
+    });
+    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(30));
+    // r1 kept its interface, yet dropped its session with the old r2 at
+    // once (its carrier went): the session is up again long before a hold
+    // time (9 s) could have ended it.
+    assert_eq!(
+        ifindex(&r1, "eth1"),
+        Some(r1_eth1),
+        "r1's eth1 was made again"
+    );
+    env.wait_for("BGP up on r2", Duration::from_secs(8), || {
+        bgp_established(&env, "r2").then_some(())
+    });
+    env.ok(&["destroy", "--all"]);
+    env.assert_clean();
+}
+
+#[test]
+fn a_deleted_patch_namespace_is_rebuilt_with_its_links() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    let _dir = deploy_standby_pair(&env);
+    let first = env.wait_for("a twin of r2", Duration::from_secs(30), || {
+        let t = twins(&env);
+        (t.len() == 1).then(|| t[0].clone())
+    });
+    let patch = format!("{}-bgp-pair.~patch", env.prefix());
+    assert!(netns_inode(&patch).is_some(), "no patch namespace {patch}");
+    let out = std::process::Command::new("ip")
+        .args(["netns", "del", &patch])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    env.wait_for("the patch namespace back", Duration::from_secs(20), || {
+        netns_inode(&patch).map(|_| ())
+    });
+    // Every link through it works again, the host behind r2 included
+    // (its address came back with its interface).
+    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(60));
+    // The twin, whose ports went with the namespace, was built again.
+    env.wait_for("a new twin of r2", Duration::from_secs(30), || {
+        let t = twins(&env);
+        (t.len() == 1 && t[0] != first).then_some(())
+    });
+    let later = events(&env);
+    assert!(
+        later.iter().any(|e| e["kind"] == "recovered"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("patch namespace"))),
+        "{later:#?}"
+    );
+    env.ok(&["destroy", "--all"]);
     env.assert_clean();
 }

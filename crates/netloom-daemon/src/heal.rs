@@ -309,7 +309,10 @@ impl Service {
         }
         for node in plan.nodes.iter().filter(|n| n.standby && n.frr.is_some()) {
             let key = (lab.clone(), node.name.to_string());
-            let want = self.config_for(&lab, node).unwrap_or_default();
+            let config = self.config_for(&lab, node).unwrap_or_default();
+            // A twin fits while the configuration and the patched links it
+            // was built for are the router's.
+            let want = twin_fit(plan, node, &config);
             let stale = {
                 let twins = crate::lock(&self.heal.twins);
                 match twins.get(&key) {
@@ -338,11 +341,12 @@ impl Service {
                 crate::lock(&self.heal.building).remove(&key);
                 return;
             };
-            let node = node.clone();
+            let name = node.name.to_string();
+            let plan = plan.clone();
             let _ = std::thread::Builder::new()
-                .name(format!("twin-{}", node.name))
+                .name(format!("twin-{name}"))
                 .spawn(move || {
-                    let built = this.exec.create_twin(&node, &twin, Some(&want));
+                    let built = this.exec.create_twin(&plan, &name, &twin, Some(&config));
                     crate::lock(&this.heal.building).remove(&key);
                     match built {
                         Ok(()) => {
@@ -536,6 +540,9 @@ impl Service {
         if record.state != crate::store::LabState::Running {
             return Ok(None);
         }
+        if f.node == netloom_plan::PATCH_NODE {
+            return self.repair_patch(f, &record);
+        }
         let Some(node) = record.plan.node(&f.node).cloned() else {
             return Ok(None);
         };
@@ -597,6 +604,61 @@ impl Service {
         result
     }
 
+    /// Rebuilds a lab's patch namespace, every link through it and the
+    /// hosts on those links; the standby twins, whose ports went with it,
+    /// are built again.
+    fn repair_patch(
+        &self,
+        f: &Failure,
+        record: &crate::store::LabRecord,
+    ) -> Result<Option<Repair>, ServiceError> {
+        let plan = &record.plan;
+        if !plan.has_patch() || netloom_linux::ns_exists(&plan.patch_netns()) {
+            return Ok(None);
+        }
+        self.heal.count("failure");
+        self.store.add_event(
+            &f.lab,
+            None,
+            "node-failed",
+            &format!("patch namespace of the standby routers' links: {}", f.cause),
+        )?;
+        self.drop_twins(&f.lab);
+        let t = netloom_plan::rebuild_patch(plan);
+        let result = self.exec.repair_transition(plan, &t);
+        let data_plane = f.detected.elapsed();
+        if let Err(e) = result {
+            self.heal.count("repair_failed");
+            let msg = netloom_linux::error_chain(&e);
+            self.store.add_event(&f.lab, None, "repair-failed", &msg)?;
+            return Err(ServiceError::BadEdit(format!(
+                "repair of the patch namespace failed: {msg}"
+            )));
+        }
+        self.heal.count("repaired");
+        self.heal.observe("data_plane", data_plane);
+        self.changed(plan);
+        self.store.add_event(
+            &f.lab,
+            None,
+            "recovered",
+            &format!(
+                "rebuild of the patch namespace, its {} links and {} hosts; data plane back {:.1} ms after detection",
+                plan.links.iter().filter(|l| plan.patched(l)).count(),
+                t.rebuilt.len(),
+                data_plane.as_secs_f64() * 1e3
+            ),
+        )?;
+        Ok(Some(Repair {
+            lab: f.lab.clone(),
+            node: f.node.clone(),
+            cause: f.cause.clone(),
+            action: "rebuild".to_string(),
+            detection_ms: None,
+            data_plane_ms: data_plane.as_secs_f64() * 1e3,
+        }))
+    }
+
     fn repair_now(
         &self,
         f: &Failure,
@@ -611,17 +673,22 @@ impl Service {
         // FRR restart keeps every link and is as fast or faster
         // (bench/recovery: 233 ms either way on a leaf, 271 ms against
         // 1.1 s on a spine with 26 links).
-        let twin = if node.standby && health == Health::NetnsGone && !f.unfinished {
+        let taken = if node.standby && health == Health::NetnsGone && !f.unfinished {
             crate::lock(&self.heal.twins)
                 .remove(&(f.lab.clone(), f.node.clone()))
                 .map(|(netns, _)| netns)
-                .filter(|netns| netloom_linux::ns_exists(netns))
         } else {
             None
         };
+        // A twin whose namespace is gone cannot take over; what is left of
+        // it (its FRR keeps the namespace alive) goes after the repair.
+        let (twin, lost_twin) = match taken {
+            Some(t) if netloom_linux::ns_exists(&t) => (Some(t), None),
+            other => (None, other),
+        };
         let rebuild = health == Health::NetnsGone || node.kind == NodeKind::Host;
         let result = if let Some(twin) = &twin {
-            self.exec.take_over(&record.plan, &f.node, twin)
+            self.exec.take_over(&record.plan, &f.node, twin).map(Some)
         } else if rebuild {
             let mut plan: Plan = record.plan.clone();
             if let (Some(text), Some(n)) = (
@@ -634,11 +701,23 @@ impl Service {
             }
             let t = netloom_plan::rebuild(&plan, &f.node);
             tracing::debug!(node = %f.node, ms = ms_since(f.detected), "repair: rebuild planned");
-            self.exec.repair_transition(&plan, &t)
+            // Neighbours through the patch panel keep their links: what is
+            // left of the node's FRR ends first, while its links still
+            // carry the close of its sessions.
+            if plan.patched_links_of(&f.node).next().is_some() {
+                let _ = self.exec.end_frr(&node.netns);
+            }
+            self.exec.repair_transition(&plan, &t).map(|()| None)
         } else {
-            self.exec.restart_frr(node, saved.as_deref())
+            self.exec.restart_frr(node, saved.as_deref()).map(|()| None)
         };
-        let data_plane = f.detected.elapsed();
+        let data_plane = match &result {
+            Ok(Some(flowing)) => flowing.saturating_duration_since(f.detected),
+            _ => f.detected.elapsed(),
+        };
+        if let Some(t) = lost_twin {
+            let _ = self.exec.remove_twin(&t);
+        }
         if let Err(e) = result {
             self.heal.count("repair_failed");
             let msg = netloom_linux::error_chain(&e);
@@ -833,6 +912,18 @@ fn routing_up(vtysh: &std::path::Path, frr: &netloom_plan::FrrPlan) -> bool {
 /// Milliseconds since `t`, for the repair's debug log.
 fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
+}
+
+/// What a router's twin is built for: its configuration and the patched
+/// links it has ports for (the twin of a router whose links changed has
+/// no port for a new one).
+fn twin_fit(plan: &Plan, node: &NodePlan, config: &str) -> String {
+    let mut fit = config.to_string();
+    for (l, end) in plan.patched_links_of(node.name.as_str()) {
+        let iface = if end == 0 { &l.a.iface } else { &l.b.iface };
+        fit.push_str(&format!("\n#patched {} {end} {iface} {:?}", l.id, l.mtu));
+    }
+    fit
 }
 
 #[cfg(test)]

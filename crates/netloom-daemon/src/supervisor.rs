@@ -328,6 +328,13 @@ fn rescan(
             busy_labs.insert(record.name.clone());
             continue;
         }
+        if record.plan.has_patch() && !netloom_linux::ns_exists(&record.plan.patch_netns()) {
+            broken.push((
+                record.name.clone(),
+                netloom_plan::PATCH_NODE.to_string(),
+                "patch namespace missing".to_string(),
+            ));
+        }
         let all = netloom_linux::health::vitals_all(&record.plan.nodes);
         for (node, (alive, dead)) in record.plan.nodes.iter().zip(all) {
             if let Some(frr) = &node.frr {

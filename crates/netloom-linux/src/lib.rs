@@ -32,6 +32,7 @@ pub use standby::{free_twin_netns, is_twin, twin_netns};
 mod netlink;
 mod ns;
 mod observe;
+mod patch;
 mod procs;
 mod run;
 mod teardown;
@@ -713,7 +714,7 @@ impl Executor {
                 nl.create_bridge(bridge)
                     .map_err(netlink_err(format!("create bridge {bridge}")))
             }
-            Step::CreateVeth { a, b, mtu } => {
+            Step::CreateVeth { a, b, mtu, mac } => {
                 let ha = ctx.get(&a.netns)?;
                 let hb = ctx.get(&b.netns)?;
                 let nl = worker.netlink()?;
@@ -736,7 +737,7 @@ impl Executor {
                 let mut tries = 0;
                 loop {
                     tries += 1;
-                    match nl.create_veth(&ends.0, &ends.1, *mtu) {
+                    match nl.create_veth(&ends.0, &ends.1, *mtu, *mac) {
                         Err(e)
                             if waits
                                 && e.raw_os_error() == Some(libc::EEXIST)
@@ -982,7 +983,7 @@ struct Ctx {
 /// have their own nice value on Linux). Without the privilege, nothing
 /// changes.
 #[allow(unsafe_code)]
-fn hurry_this_thread() {
+pub(crate) fn hurry_this_thread() {
     // SAFETY: plain system calls on the calling thread, no memory shared.
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;

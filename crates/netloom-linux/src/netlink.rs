@@ -253,6 +253,7 @@ impl Netlink {
         a: &VethEnd<'_>,
         b: &VethEnd<'_>,
         mtu: Option<u32>,
+        a_mac: Option<[u8; 6]>,
     ) -> io::Result<()> {
         let mut peer = LinkMessage::default();
         peer.attributes
@@ -264,6 +265,9 @@ impl Netlink {
         msg.attributes
             .push(LinkAttribute::IfName(a.name.to_string()));
         msg.attributes.push(LinkAttribute::NetNsFd(a.netns_fd));
+        if let Some(mac) = a_mac {
+            msg.attributes.push(LinkAttribute::Address(mac.to_vec()));
+        }
         if let Some(mtu) = mtu {
             msg.attributes.push(LinkAttribute::Mtu(mtu));
             peer.attributes.push(LinkAttribute::Mtu(mtu));
@@ -290,6 +294,37 @@ impl Netlink {
             Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Sets link `index` administratively up or down and, with `master`,
+    /// enslaves it first (`Some(0)` releases it), in one request.
+    pub fn set_state(&mut self, index: u32, master: Option<u32>, up: bool) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        if up {
+            msg.header.flags = LinkFlags::Up;
+        }
+        msg.header.change_mask = LinkFlags::Up;
+        if let Some(m) = master {
+            msg.attributes.push(LinkAttribute::Controller(m));
+        }
+        self.request(RouteNetlinkMessage::SetLink(msg), 0)
+    }
+
+    /// Sets the state of bridge port `index` (`BR_STATE_*`: 0 disabled,
+    /// 3 forwarding); unlike taking the port down, the kernel does not
+    /// wait for an RCU grace period.
+    pub fn set_port_state(&mut self, index: u32, state: u8) -> io::Result<()> {
+        use netlink_packet_core::DefaultNla;
+        use netlink_packet_route::link::LinkProtoInfoBridge;
+        const IFLA_BRPORT_STATE: u16 = 1;
+        let mut msg = LinkMessage::default();
+        msg.header.interface_family = netlink_packet_route::AddressFamily::Bridge;
+        msg.header.index = index;
+        msg.attributes.push(LinkAttribute::ProtoInfoBridge(vec![
+            LinkProtoInfoBridge::Other(DefaultNla::new(IFLA_BRPORT_STATE, vec![state])),
+        ]));
+        self.request(RouteNetlinkMessage::SetLink(msg), 0)
     }
 
     /// Enslaves a link to a master (`0` releases it).
@@ -351,6 +386,21 @@ impl Netlink {
             .collect())
     }
 
+    /// The links enslaved to `master` (a bridge's ports).
+    pub fn links_of(&mut self, master: u32) -> io::Result<Vec<LinkMessage>> {
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::Controller(master));
+        Ok(self
+            .dump(RouteNetlinkMessage::GetLink(msg))?
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(l) => Some(l),
+                _ => None,
+            })
+            .filter(|l| name_and_master(l).1 == Some(master))
+            .collect())
+    }
+
     /// All addresses of the namespace.
     pub fn addresses(&mut self) -> io::Result<Vec<AddressMessage>> {
         Ok(self
@@ -376,4 +426,18 @@ pub(crate) fn is_veth(link: &LinkMessage) -> bool {
             .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Veth))),
         _ => false,
     })
+}
+
+/// A link's name and master (from a dump).
+pub(crate) fn name_and_master(link: &LinkMessage) -> (Option<&str>, Option<u32>) {
+    let mut name = None;
+    let mut master = None;
+    for a in &link.attributes {
+        match a {
+            LinkAttribute::IfName(n) => name = Some(n.as_str()),
+            LinkAttribute::Controller(m) => master = Some(*m),
+            _ => {}
+        }
+    }
+    (name, master)
 }

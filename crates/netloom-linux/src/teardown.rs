@@ -187,6 +187,13 @@ fn frr_netns_inode(ps: &str) -> Option<u64> {
 /// A running FRR daemon of pathspace `ps` that is in a namespace other
 /// than netloom's own (see [`frr_netns_inode`]).
 pub(crate) fn frr_netns_pid(ps: &str) -> Option<i32> {
+    frr_pids(ps).into_iter().next()
+}
+
+/// The FRR daemons of pathspace `ps` that run (by their pid files, each
+/// checked to run with that pathspace, or with the twin's that serves it,
+/// and outside netloom's own namespace).
+pub(crate) fn frr_pids(ps: &str) -> Vec<i32> {
     let own = procs::netns_inode_of(std::process::id() as i32);
     // A router served by its former twin: its directory links to the
     // twin's, whose daemons run with the twin's pathspace.
@@ -194,9 +201,10 @@ pub(crate) fn frr_netns_pid(ps: &str) -> Option<i32> {
         .ok()
         .and_then(|t| t.file_name()?.to_str().map(str::to_string));
     let ours = |p: Option<String>| p.is_some_and(|p| p == ps || Some(&p) == served_by.as_ref());
-    std::fs::read_dir(run_dir(ps))
-        .ok()?
-        .flatten()
+    let Ok(dir) = std::fs::read_dir(run_dir(ps)) else {
+        return Vec::new();
+    };
+    dir.flatten()
         .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".pid")))
         .filter_map(|e| {
             std::fs::read_to_string(e.path())
@@ -206,7 +214,8 @@ pub(crate) fn frr_netns_pid(ps: &str) -> Option<i32> {
                 .ok()
         })
         .filter(|pid| ours(procs::frr_pathspace_of(*pid)))
-        .find(|pid| procs::netns_inode_of(*pid).is_some_and(|ino| Some(ino) != own))
+        .filter(|pid| procs::netns_inode_of(*pid).is_some_and(|ino| Some(ino) != own))
+        .collect()
 }
 
 /// Names in a directory (missing directory: none).

@@ -26,13 +26,15 @@ pub mod fabric;
 mod frr;
 pub mod geo;
 mod links;
+pub mod patch;
 pub mod transition;
 
 pub use links::{check_impairments, realise, Realisation, WireProps, MAX_DELAY_NS};
 
 pub use fabric::NodeFabric;
 pub use frr::{daemons_for_config, render_frr_config};
-pub use transition::{rebuild, transition, Transition};
+pub use patch::{is_patch_netns, patch_netns, PATCH_NODE};
+pub use transition::{rebuild, rebuild_patch, transition, Transition};
 
 /// The name of the bridge inside every switch namespace.
 pub const SWITCH_BRIDGE: &str = "br0";
@@ -268,11 +270,14 @@ pub enum Step {
         netns: String,
         bridge: String,
     },
-    /// Create a veth pair whose ends live in two namespaces, both up.
+    /// Create a veth pair whose ends live in two namespaces, both up
+    /// (`a` with MAC address `mac` when given).
     CreateVeth {
         a: LinkEnd,
         b: LinkEnd,
         mtu: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mac: Option<[u8; 6]>,
     },
     DeleteVeth {
         a: LinkEnd,
@@ -604,113 +609,9 @@ impl Plan {
 
     /// The ordered phases that bring this plan up from nothing.
     pub fn phases(&self) -> Vec<Phase> {
-        let mut namespaces = Vec::new();
-        let mut bridges = Vec::new();
-        let mut ports = Vec::new();
-        let mut sysctls = Vec::new();
-        let mut routers = Vec::new();
-        let mut exec = Vec::new();
-        let mut macvlans = Vec::new();
-        for node in &self.nodes {
-            // HA pairs: the vip's macvlan exists before vrrpd starts.
-            for v in node.fabric.iter().flat_map(|f| &f.vrrp) {
-                macvlans.push(Step::CreateMacvlan {
-                    node: node.name.clone(),
-                    netns: node.netns.clone(),
-                    lower: v.iface.clone(),
-                    name: v.macvlan(),
-                    mac: v.mac(),
-                    address: v.vip,
-                });
-            }
-            namespaces.push(Step::CreateNetns {
-                node: node.name.clone(),
-                netns: node.netns.clone(),
-            });
-            if let Some(bridge) = &node.bridge {
-                bridges.push(Step::CreateBridge {
-                    node: node.name.clone(),
-                    netns: node.netns.clone(),
-                    bridge: bridge.clone(),
-                });
-                for port in &node.ports {
-                    ports.push(Step::AttachPort {
-                        node: node.name.clone(),
-                        netns: node.netns.clone(),
-                        bridge: bridge.clone(),
-                        port: port.clone(),
-                    });
-                }
-            }
-            for (key, value) in &node.sysctls {
-                sysctls.push(Step::Sysctl {
-                    node: node.name.clone(),
-                    netns: node.netns.clone(),
-                    key: key.clone(),
-                    value: value.clone(),
-                });
-            }
-            if let Some(frr) = &node.frr {
-                routers.push(Step::StartFrr {
-                    node: node.name.clone(),
-                    netns: node.netns.clone(),
-                    frr: frr.clone(),
-                });
-            }
-            if !node.exec.is_empty() {
-                exec.push(Step::RunExec {
-                    node: node.name.clone(),
-                    netns: node.netns.clone(),
-                    commands: node.exec.clone(),
-                    env: node.env.clone(),
-                });
-            }
-        }
-        let mut links = Vec::new();
-        let mut wires = Vec::new();
-        for l in &self.links {
-            match &l.realisation {
-                Realisation::Veth => links.push(Step::CreateVeth {
-                    a: l.a.clone(),
-                    b: l.b.clone(),
-                    mtu: l.mtu,
-                }),
-                Realisation::Emulated { a_to_b, b_to_a } => {
-                    for end in [&l.a, &l.b] {
-                        links.push(Step::CreateTap {
-                            end: end.clone(),
-                            mtu: l.mtu,
-                        });
-                    }
-                    wires.push(Step::StartWire {
-                        id: l.id.clone(),
-                        a: l.a.clone(),
-                        b: l.b.clone(),
-                        a_to_b: a_to_b.clone(),
-                        b_to_a: b_to_a.clone(),
-                        up: l.up,
-                    });
-                }
-            }
-        }
-        [
-            ("namespaces", namespaces),
-            ("bridges", bridges),
-            ("links", links),
-            ("ports", ports),
-            ("wires", wires),
-            ("macvlans", macvlans),
-            ("sysctls", sysctls),
-            ("routers", routers),
-            ("exec", exec),
-        ]
-        .into_iter()
-        .filter(|(_, steps)| !steps.is_empty())
-        .map(|(name, steps)| Phase {
-            name: name.to_string(),
-            steps,
-        })
-        .collect()
+        let nodes: Vec<&NodePlan> = self.nodes.iter().collect();
+        let links: Vec<(&LinkPlan, Part)> = self.links.iter().map(|l| (l, Part::Whole)).collect();
+        build_phases(self, &nodes, &links, self.has_patch())
     }
 
     /// Number of steps over all phases.
@@ -743,8 +644,194 @@ impl Plan {
             node: n.name.clone(),
             netns: n.netns.clone(),
         }));
+        if let Some(l) = self.links.iter().find(|l| self.patched(l)) {
+            steps.push(Step::DeleteNetns {
+                node: l.a.node.clone(),
+                netns: self.patch_netns(),
+            });
+        }
         steps
     }
+}
+
+/// Which part of a link to bring up: all of it, or (a patched link whose
+/// other end stays) one end's pair into the patch namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Whole,
+    Half(usize),
+}
+
+/// The phases that create `nodes` and the `wanted` parts of links of
+/// `plan` (the patch namespace too when `patch_ns`).
+pub(crate) fn build_phases(
+    plan: &Plan,
+    nodes: &[&NodePlan],
+    wanted: &[(&LinkPlan, Part)],
+    patch_ns: bool,
+) -> Vec<Phase> {
+    let mut namespaces = Vec::new();
+    let mut bridges = Vec::new();
+    let mut ports = Vec::new();
+    let mut sysctls = Vec::new();
+    let mut routers = Vec::new();
+    let mut exec = Vec::new();
+    let mut macvlans = Vec::new();
+    for node in nodes {
+        // HA pairs: the vip's macvlan exists before vrrpd starts.
+        for v in node.fabric.iter().flat_map(|f| &f.vrrp) {
+            macvlans.push(Step::CreateMacvlan {
+                node: node.name.clone(),
+                netns: node.netns.clone(),
+                lower: v.iface.clone(),
+                name: v.macvlan(),
+                mac: v.mac(),
+                address: v.vip,
+            });
+        }
+        namespaces.push(Step::CreateNetns {
+            node: node.name.clone(),
+            netns: node.netns.clone(),
+        });
+        if let Some(bridge) = &node.bridge {
+            bridges.push(Step::CreateBridge {
+                node: node.name.clone(),
+                netns: node.netns.clone(),
+                bridge: bridge.clone(),
+            });
+            for port in &node.ports {
+                ports.push(Step::AttachPort {
+                    node: node.name.clone(),
+                    netns: node.netns.clone(),
+                    bridge: bridge.clone(),
+                    port: port.clone(),
+                });
+            }
+        }
+        for (key, value) in &node.sysctls {
+            sysctls.push(Step::Sysctl {
+                node: node.name.clone(),
+                netns: node.netns.clone(),
+                key: key.clone(),
+                value: value.clone(),
+            });
+        }
+        if let Some(frr) = &node.frr {
+            routers.push(Step::StartFrr {
+                node: node.name.clone(),
+                netns: node.netns.clone(),
+                frr: frr.clone(),
+            });
+        }
+        if !node.exec.is_empty() {
+            exec.push(Step::RunExec {
+                node: node.name.clone(),
+                netns: node.netns.clone(),
+                commands: node.exec.clone(),
+                env: node.env.clone(),
+            });
+        }
+    }
+    let mut links = Vec::new();
+    let mut wires = Vec::new();
+    if patch_ns {
+        if let Some(l) = plan.links.iter().find(|l| plan.patched(l)) {
+            namespaces.push(Step::CreateNetns {
+                node: l.a.node.clone(),
+                netns: plan.patch_netns(),
+            });
+            // Ports there carry frames, nothing more: no IPv6 addresses to
+            // configure each time one goes up.
+            for key in patch::SYSCTLS {
+                sysctls.push(Step::Sysctl {
+                    node: l.a.node.clone(),
+                    netns: plan.patch_netns(),
+                    key: key.to_string(),
+                    value: "1".to_string(),
+                });
+            }
+        }
+    }
+    for &(l, part) in wanted {
+        match &l.realisation {
+            Realisation::Veth if plan.patched(l) => {
+                let ends: &[usize] = match part {
+                    Part::Whole => &[0, 1],
+                    Part::Half(0) => &[0],
+                    Part::Half(_) => &[1],
+                };
+                let bridge = patch::bridge(l);
+                if part == Part::Whole {
+                    bridges.push(Step::CreateBridge {
+                        node: l.a.node.clone(),
+                        netns: plan.patch_netns(),
+                        bridge: bridge.clone(),
+                    });
+                }
+                for &end in ends {
+                    let here = plan.patch_end(l, end);
+                    let a = if end == 0 { l.a.clone() } else { l.b.clone() };
+                    // A standby router's own ends: its twin's have the
+                    // same MAC addresses.
+                    let standby = plan.node(a.node.as_str()).is_some_and(|n| n.standby);
+                    links.push(Step::CreateVeth {
+                        mac: standby.then(|| {
+                            patch::mac(plan.lab.as_str(), a.node.as_str(), a.iface.as_str())
+                        }),
+                        a,
+                        b: here.clone(),
+                        mtu: l.mtu,
+                    });
+                    ports.push(Step::AttachPort {
+                        node: here.node,
+                        netns: here.netns,
+                        bridge: bridge.clone(),
+                        port: here.iface,
+                    });
+                }
+            }
+            Realisation::Veth => links.push(Step::CreateVeth {
+                a: l.a.clone(),
+                b: l.b.clone(),
+                mtu: l.mtu,
+                mac: None,
+            }),
+            Realisation::Emulated { a_to_b, b_to_a } => {
+                for end in [&l.a, &l.b] {
+                    links.push(Step::CreateTap {
+                        end: end.clone(),
+                        mtu: l.mtu,
+                    });
+                }
+                wires.push(Step::StartWire {
+                    id: l.id.clone(),
+                    a: l.a.clone(),
+                    b: l.b.clone(),
+                    a_to_b: a_to_b.clone(),
+                    b_to_a: b_to_a.clone(),
+                    up: l.up,
+                });
+            }
+        }
+    }
+    [
+        ("namespaces", namespaces),
+        ("bridges", bridges),
+        ("links", links),
+        ("ports", ports),
+        ("wires", wires),
+        ("macvlans", macvlans),
+        ("sysctls", sysctls),
+        ("routers", routers),
+        ("exec", exec),
+    ]
+    .into_iter()
+    .filter(|(_, steps)| !steps.is_empty())
+    .map(|(name, steps)| Phase {
+        name: name.to_string(),
+        steps,
+    })
+    .collect()
 }
 
 /// Differences between a running plan and a new one, one line each.

@@ -536,4 +536,178 @@ mod transition {
             .iter()
             .any(|s| matches!(s, Step::DeleteNetns { node, .. } if node.as_str() == "h1")));
     }
+
+    /// The lab with r2 as a standby router and a host behind it.
+    fn standby_lab() -> Topology {
+        let mut topo = lab();
+        topo.links.push(Link::new(ep("r2:eth2"), ep("h9:eth1")));
+        topo.nodes.insert(
+            NodeName::new("h9").unwrap(),
+            node("h9", NodeKind::Host, None),
+        );
+        topo.nodes
+            .get_mut(&NodeName::new("r2").unwrap())
+            .unwrap()
+            .standby = true;
+        topo
+    }
+
+    fn patch_ns(p: &Plan) -> String {
+        p.patch_netns()
+    }
+
+    #[test]
+    fn links_of_a_standby_router_go_through_the_patch_namespace() {
+        let p = planned(&standby_lab());
+        assert_eq!(patch_ns(&p), "nl-t1.~patch");
+        assert!(crate::is_patch_netns(&patch_ns(&p)));
+        let patched: Vec<&LinkPlan> = p.links.iter().filter(|l| p.patched(l)).collect();
+        // r1-r2 and r2-h9; r1-sw1 and h1-sw1 have no standby end.
+        assert_eq!(patched.len(), 2);
+        let all: Vec<Step> = p.phases().into_iter().flat_map(|ph| ph.steps).collect();
+        let ns = patch_ns(&p);
+        assert_eq!(
+            all.iter()
+                .filter(|s| matches!(s, Step::CreateNetns { netns, .. } if *netns == ns))
+                .count(),
+            1
+        );
+        for l in &patched {
+            let bridge = crate::patch::bridge(l);
+            assert!(all.iter().any(|s| matches!(s, Step::CreateBridge { netns, bridge: b, .. } if *netns == ns && *b == bridge)));
+            // Each end a pair of its own into the patch namespace, attached
+            // to the link's bridge; no pair joins the two ends directly.
+            for (end, e) in [&l.a, &l.b].into_iter().enumerate() {
+                let port = crate::patch::port(l, end, None);
+                assert!(all.iter().any(|s| matches!(s, Step::CreateVeth { a, b, .. } if a == e && b.netns == ns && b.iface == port)), "{e:?}");
+                assert!(all.iter().any(|s| matches!(s, Step::AttachPort { netns, bridge: b, port: q, .. } if *netns == ns && *b == bridge && *q == port)));
+            }
+            assert!(!all
+                .iter()
+                .any(|s| matches!(s, Step::CreateVeth { a, b, .. } if *a == l.a && *b == l.b)));
+        }
+        // Twin ports are numbered by twin and end.
+        assert_eq!(
+            crate::patch::port(patched[0], 1, Some(12)).as_str(),
+            "p0bt12"
+        );
+        assert_eq!(crate::patch::twin_number("nl-t1.r2~s12"), Some(12));
+        // The teardown takes the patch namespace too.
+        assert!(p
+            .teardown()
+            .iter()
+            .any(|s| matches!(s, Step::DeleteNetns { netns, .. } if *netns == ns)));
+        // Without a standby router there is no patch namespace.
+        let plain = planned(&lab());
+        assert!(!plain.has_patch());
+        assert!(!plain
+            .phases()
+            .iter()
+            .flat_map(|ph| &ph.steps)
+            .any(|s| matches!(s, Step::CreateNetns { netns, .. } if crate::is_patch_netns(netns))));
+    }
+
+    #[test]
+    fn rebuilding_a_standby_router_leaves_its_neighbours_alone() {
+        let p = planned(&standby_lab());
+        let ns = patch_ns(&p);
+        let t = crate::transition::rebuild(&p, "r2");
+        // h9 is behind the patch panel: its interface stays, so it stays.
+        let names: Vec<&str> = t.rebuilt.iter().map(NodeName::as_str).collect();
+        assert_eq!(names, ["r2"]);
+        // Nothing of r1 or h9 is deleted; only r2's planned ports.
+        for s in &t.teardown {
+            match s {
+                Step::DeleteVeth { a } => {
+                    assert_eq!(a.netns, ns, "{s:?}");
+                    assert_eq!(a.node.as_str(), "r2");
+                }
+                Step::DeleteBridge { .. } => panic!("a bridge goes: {s:?}"),
+                Step::DeleteNetns { node, .. } => assert_eq!(node.as_str(), "r2"),
+                _ => {}
+            }
+        }
+        let s = steps(&t);
+        let made: Vec<(&LinkEnd, &LinkEnd)> = s
+            .iter()
+            .filter_map(|s| match s {
+                Step::CreateVeth { a, b, .. } => Some((a, b)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(made.len(), 2, "{s:?}");
+        assert!(made
+            .iter()
+            .all(|(a, b)| a.node.as_str() == "r2" && b.netns == ns));
+        assert!(!s.iter().any(|s| matches!(s, Step::CreateBridge { .. } | Step::CreateNetns { netns: _, .. } if !matches!(s, Step::CreateNetns { node, .. } if node.as_str() == "r2"))));
+        assert_eq!(
+            s.iter()
+                .filter(|s| matches!(s, Step::AttachPort { netns, .. } if *netns == ns))
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn the_patch_namespace_comes_and_goes_with_standby_routers() {
+        let old = planned(&lab());
+        let mut new = planned(&standby_lab());
+        let t = transition(&old, &mut new);
+        let ns = patch_ns(&new);
+        assert!(steps(&t)
+            .iter()
+            .any(|s| matches!(s, Step::CreateNetns { netns, .. } if *netns == ns)));
+        // r2 changed (standby): rebuilt, and r1-r2 goes through the panel.
+        assert!(t.rebuilt.iter().any(|n| n.as_str() == "r2"));
+        let back = planned(&lab());
+        let mut again = back.clone();
+        let t = transition(&new, &mut again);
+        assert!(t
+            .teardown
+            .iter()
+            .any(|s| matches!(s, Step::DeleteNetns { netns, .. } if *netns == ns)));
+        // r1 keeps its namespace; its end of r1-r2 is deleted on its own.
+        assert!(t.teardown.iter().any(|s| matches!(s, Step::DeleteVeth { a } if a.node.as_str() == "r1" && a.iface.as_str() == "eth1")));
+        let r1 = new.node("r1").unwrap().netns.clone();
+        assert!(!t
+            .teardown
+            .iter()
+            .any(|s| matches!(s, Step::DeleteNetns { netns, .. } if *netns == r1)));
+    }
+
+    #[test]
+    fn a_lost_patch_namespace_is_rebuilt_with_its_links_and_hosts() {
+        let p = planned(&standby_lab());
+        let ns = patch_ns(&p);
+        let t = crate::rebuild_patch(&p);
+        let names: Vec<&str> = t.rebuilt.iter().map(NodeName::as_str).collect();
+        assert_eq!(names, ["h9"]);
+        assert!(t
+            .teardown
+            .iter()
+            .any(|s| matches!(s, Step::DeleteNetns { netns, .. } if *netns == ns)));
+        let s = steps(&t);
+        assert!(s
+            .iter()
+            .any(|s| matches!(s, Step::CreateNetns { netns, .. } if *netns == ns)));
+        assert_eq!(
+            s.iter()
+                .filter(|s| matches!(s, Step::CreateBridge { .. }))
+                .count(),
+            2
+        );
+        assert_eq!(
+            s.iter()
+                .filter(|s| matches!(s, Step::CreateVeth { .. }))
+                .count(),
+            4
+        );
+        // Routers keep running: zebra gives their new interfaces addresses.
+        assert!(!s.iter().any(|s| matches!(s, Step::StartFrr { .. })));
+        assert!(
+            s.iter()
+                .any(|s| matches!(s, Step::RunExec { node, .. } if node.as_str() == "h9"))
+                || p.node("h9").unwrap().exec.is_empty()
+        );
+    }
 }

@@ -9,7 +9,9 @@
 //! changed is retuned in place, any other change rebuilds the link. A
 //! one-way failure set live (`netloom link down --one-way`) stays.
 
-use crate::{LinkEnd, LinkPlan, NodePlan, Phase, Plan, Realisation, Step};
+use crate::{
+    build_phases, patch, LinkEnd, LinkPlan, NodePlan, Part, Phase, Plan, Realisation, Step,
+};
 use netloom_model::NodeName;
 use std::collections::BTreeSet;
 
@@ -102,11 +104,14 @@ pub fn transition(old: &Plan, new: &mut Plan) -> Transition {
     let mut take = Vec::new();
     let mut bring = Vec::new();
     let mut retune = Vec::new();
+    // Whether a link goes through the patch panel depends on its ends.
+    let patched_new: Vec<bool> = new.links.iter().map(|l| new.patched(l)).collect();
     for (i, l) in new.links.iter_mut().enumerate() {
         let matched = old.links.iter().find(|o| link_key(o) == link_key(l));
         match matched {
             Some(o)
                 if same_wiring(o, l)
+                    && old.patched(o) == patched_new[i]
                     && !gone.contains(o.a.node.as_str())
                     && !gone.contains(o.b.node.as_str()) =>
             {
@@ -151,10 +156,24 @@ pub fn transition(old: &Plan, new: &mut Plan) -> Transition {
     }
     let brought: Vec<LinkPlan> = bring.iter().map(|&i| new.links[i].clone()).collect();
 
-    let teardown = take_away(old, &gone, &take);
+    let whole = |ls: &[LinkPlan]| -> Vec<(LinkPlan, Part)> {
+        ls.iter().map(|l| (l.clone(), Part::Whole)).collect()
+    };
+    let mut teardown = take_away(old, &gone, &whole(&take));
+    // The patch namespace comes with the first patched link and goes
+    // with the last.
+    let (had_patch, has_patch) = (old.has_patch(), new.has_patch());
+    if had_patch && !has_patch {
+        if let Some(l) = old.links.iter().find(|l| old.patched(l)) {
+            teardown.push(Step::DeleteNetns {
+                node: l.a.node.clone(),
+                netns: old.patch_netns(),
+            });
+        }
+    }
 
-    let phases = bring_up(new, &fresh, &brought);
-    let restore = bring_up(old, &gone, &take);
+    let phases = bring_up(new, &fresh, &whole(&brought), has_patch && !had_patch);
+    let restore = bring_up(old, &gone, &whole(&take), had_patch && !has_patch);
     Transition {
         teardown,
         phases,
@@ -169,10 +188,10 @@ pub fn transition(old: &Plan, new: &mut Plan) -> Transition {
 /// The steps that take away nodes `gone` of `plan` and links `take`:
 /// wires stopped first, link ends in namespaces that stay deleted, FRR
 /// stopped, namespaces deleted.
-fn take_away(plan: &Plan, gone: &BTreeSet<&str>, take: &[LinkPlan]) -> Vec<Step> {
+fn take_away(plan: &Plan, gone: &BTreeSet<&str>, take: &[(LinkPlan, Part)]) -> Vec<Step> {
     let old = plan;
     let mut teardown = Vec::new();
-    for l in take {
+    for (l, _) in take {
         if matches!(l.realisation, Realisation::Emulated { .. }) {
             teardown.push(Step::StopWire {
                 id: l.id.clone(),
@@ -180,11 +199,32 @@ fn take_away(plan: &Plan, gone: &BTreeSet<&str>, take: &[LinkPlan]) -> Vec<Step>
             });
         }
     }
-    for l in take {
+    for (l, part) in take {
         let survivors: Vec<&LinkEnd> = [&l.a, &l.b]
             .into_iter()
             .filter(|e| !gone.contains(e.node.as_str()))
             .collect();
+        if plan.patched(l) {
+            match part {
+                // One end's pair goes with its namespace; its planned
+                // port may still be there (from before a takeover, say).
+                Part::Half(end) => teardown.push(Step::DeleteVeth {
+                    a: plan.patch_end(l, *end),
+                }),
+                // Each surviving end is a pair of its own.
+                Part::Whole => {
+                    for end in &survivors {
+                        teardown.push(Step::DeleteVeth { a: (*end).clone() });
+                    }
+                    teardown.push(Step::DeleteBridge {
+                        node: l.a.node.clone(),
+                        netns: plan.patch_netns(),
+                        bridge: patch::bridge(l),
+                    });
+                }
+            }
+            continue;
+        }
         match l.realisation {
             Realisation::Veth => {
                 // Deleting one end of a pair deletes both.
@@ -223,12 +263,14 @@ fn take_away(plan: &Plan, gone: &BTreeSet<&str>, take: &[LinkPlan]) -> Vec<Step>
 /// back with the same names and link ids. Hosts linked to it are rebuilt
 /// too: their ends of its links are new interfaces, and a host's addresses
 /// and routes come from its exec commands, which only a rebuild runs
-/// again (routers get theirs back from zebra, switches their ports).
+/// again (routers get theirs back from zebra, switches their ports). A
+/// link through the patch panel keeps its other end: only the node's own
+/// pair into the patch namespace is made again.
 pub fn rebuild(plan: &Plan, node: &str) -> Transition {
     let mut gone: BTreeSet<&str> = BTreeSet::new();
     if plan.node(node).is_some() {
         gone.insert(node);
-        for l in &plan.links {
+        for l in plan.links.iter().filter(|l| !plan.patched(l)) {
             for (here, there) in [(&l.a, &l.b), (&l.b, &l.a)] {
                 if here.node.as_str() == node
                     && plan
@@ -240,13 +282,24 @@ pub fn rebuild(plan: &Plan, node: &str) -> Transition {
             }
         }
     }
-    let links: Vec<LinkPlan> = plan
+    let links: Vec<(LinkPlan, Part)> = plan
         .links
         .iter()
-        .filter(|l| gone.contains(l.a.node.as_str()) || gone.contains(l.b.node.as_str()))
-        .cloned()
+        .filter_map(|l| {
+            let (a, b) = (
+                gone.contains(l.a.node.as_str()),
+                gone.contains(l.b.node.as_str()),
+            );
+            let part = match (a, b) {
+                (false, false) => return None,
+                (true, false) if plan.patched(l) => Part::Half(0),
+                (false, true) if plan.patched(l) => Part::Half(1),
+                _ => Part::Whole,
+            };
+            Some((l.clone(), part))
+        })
         .collect();
-    let phases = bring_up(plan, &gone, &links);
+    let phases = bring_up(plan, &gone, &links, false);
     Transition {
         teardown: take_away(plan, &gone, &links),
         restore: phases.clone(),
@@ -258,23 +311,70 @@ pub fn rebuild(plan: &Plan, node: &str) -> Transition {
     }
 }
 
+/// Rebuilding a lab's patch namespace (it was deleted, and every link
+/// through it with it): the namespace, every patched link whole, and the
+/// hosts on those links (whose addresses went with their interfaces).
+pub fn rebuild_patch(plan: &Plan) -> Transition {
+    let mut gone: BTreeSet<&str> = BTreeSet::new();
+    for l in plan.links.iter().filter(|l| plan.patched(l)) {
+        for e in [&l.a, &l.b] {
+            if plan
+                .node(e.node.as_str())
+                .is_some_and(|n| n.kind == netloom_model::NodeKind::Host)
+            {
+                gone.insert(e.node.as_str());
+            }
+        }
+    }
+    let links: Vec<(LinkPlan, Part)> = plan
+        .links
+        .iter()
+        .filter(|l| {
+            plan.patched(l) || gone.contains(l.a.node.as_str()) || gone.contains(l.b.node.as_str())
+        })
+        .map(|l| (l.clone(), Part::Whole))
+        .collect();
+    let mut teardown = take_away(plan, &gone, &links);
+    if let Some((l, _)) = links.iter().find(|(l, _)| plan.patched(l)) {
+        teardown.push(Step::DeleteNetns {
+            node: l.a.node.clone(),
+            netns: plan.patch_netns(),
+        });
+    }
+    let phases = bring_up(plan, &gone, &links, plan.has_patch());
+    Transition {
+        teardown,
+        restore: phases.clone(),
+        phases,
+        retune: Vec::new(),
+        rebuilt: gone.iter().filter_map(|n| NodeName::new(*n).ok()).collect(),
+        added: Vec::new(),
+        removed: Vec::new(),
+    }
+}
+
 /// The phases that create `nodes` of `plan` and `links` (whose other ends
-/// may be nodes that already run; switch ports of those get attached).
-fn bring_up(plan: &Plan, nodes: &BTreeSet<&str>, links: &[LinkPlan]) -> Vec<Phase> {
-    let sub = Plan {
-        lab: plan.lab.clone(),
-        prefix: plan.prefix.clone(),
-        nodes: plan
-            .nodes
-            .iter()
-            .filter(|n| nodes.contains(n.name.as_str()))
-            .cloned()
-            .collect(),
-        links: links.to_vec(),
-    };
+/// may be nodes that already run; switch ports of those get attached),
+/// and the patch namespace when `patch_ns`.
+fn bring_up(
+    plan: &Plan,
+    nodes: &BTreeSet<&str>,
+    links: &[(LinkPlan, Part)],
+    patch_ns: bool,
+) -> Vec<Phase> {
+    let members: Vec<&NodePlan> = plan
+        .nodes
+        .iter()
+        .filter(|n| nodes.contains(n.name.as_str()))
+        .collect();
+    let wanted: Vec<(&LinkPlan, Part)> = links.iter().map(|(l, p)| (l, *p)).collect();
     // Ports of switches that stay, whose links come back or are new.
     let mut extra_ports = Vec::new();
-    for l in links {
+    for (l, part) in links {
+        // Half a patched link is the rebuilt node's own end.
+        if *part != Part::Whole {
+            continue;
+        }
         for end in [&l.a, &l.b] {
             if nodes.contains(end.node.as_str()) {
                 continue;
@@ -292,7 +392,7 @@ fn bring_up(plan: &Plan, nodes: &BTreeSet<&str>, links: &[LinkPlan]) -> Vec<Phas
             }
         }
     }
-    let mut phases = sub.phases();
+    let mut phases = build_phases(plan, &members, &wanted, patch_ns);
     if !extra_ports.is_empty() {
         match phases.iter_mut().find(|p| p.name == "ports") {
             Some(p) => p.steps.extend(extra_ports),
