@@ -548,3 +548,103 @@ fn a_deleted_patch_namespace_is_rebuilt_with_its_links() {
     env.ok(&["destroy", "--all"]);
     env.assert_clean();
 }
+
+/// Whether an interface of a namespace has carrier (`LOWER_UP`).
+fn has_carrier(netns: &str, iface: &str) -> bool {
+    let out = std::process::Command::new("ip")
+        .args(["-n", netns, "-o", "link", "show", "dev", iface])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).contains("LOWER_UP")
+}
+
+#[test]
+fn a_link_added_live_to_a_standby_router_reaches_its_next_twin() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    let dir = deploy_standby_pair(&env);
+    let first = env.wait_for("a twin of r2", Duration::from_secs(30), || {
+        let t = twins(&env);
+        (t.len() == 1).then(|| t[0].clone())
+    });
+    let file = dir.path().join("lab.yml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "  links:\n",
+        "    h3:\n      kind: host\n      exec: [\"ip addr add 10.77.0.2/24 dev eth1\"]\n  links:\n    - endpoints: [\"r2:eth3\", \"h3:eth1\"]\n",
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = env.ok(&["apply", "-t", file.to_str().unwrap()]);
+    assert!(out.contains("+ link r2:eth3 <-> h3:eth1"), "{out}");
+    // The twin built before the link has no port for it: a new one is
+    // built, with eth3.
+    let second = env.wait_for("a twin of r2 with eth3", Duration::from_secs(30), || {
+        let t = twins(&env);
+        (t.len() == 1 && t[0] != first && ifindex(&t[0], "eth3").is_some()).then(|| t[0].clone())
+    });
+    let h3 = format!("{}-bgp-pair.h3", env.prefix());
+    assert!(has_carrier(&h3, "eth1"));
+    env.ok(&["fail", "r2", "--mode", "netns"]);
+    env.wait_for("the takeover", Duration::from_secs(20), || {
+        events(&env)
+            .iter()
+            .any(|e| {
+                e["node"] == "r2"
+                    && e["kind"] == "recovered"
+                    && e["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("standby-takeover"))
+            })
+            .then_some(())
+    });
+    // r2 is the second twin now, and its eth3 reaches h3.
+    let r2 = format!("{}-bgp-pair.r2", env.prefix());
+    assert!(
+        netns_inode(&second).is_none(),
+        "{second} still has its name"
+    );
+    assert!(has_carrier(&r2, "eth3"), "r2's eth3 has no carrier");
+    assert!(has_carrier(&h3, "eth1"), "h3's eth1 lost its carrier");
+    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(30));
+    env.ok(&["destroy", "--all"]);
+    env.assert_clean();
+}
+
+#[test]
+fn a_twin_that_cannot_take_over_gives_way_to_a_rebuild() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    let _dir = deploy_standby_pair(&env);
+    let twin = env.wait_for("a twin of r2", Duration::from_secs(30), || {
+        let t = twins(&env);
+        (t.len() == 1).then(|| t[0].clone())
+    });
+    // Take one of the twin's ports away (link 0 is r1-r2; r2 is end b).
+    let n = twin.rsplit_once("~s").unwrap().1;
+    let patch = format!("{}-bgp-pair.~patch", env.prefix());
+    let out = std::process::Command::new("ip")
+        .args(["-n", &patch, "link", "del", &format!("p0bt{n}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    env.ok(&["fail", "r2", "--mode", "netns"]);
+    env.wait_for("the rebuild", Duration::from_secs(20), || {
+        let evs = events(&env);
+        let failed = evs
+            .iter()
+            .any(|e| e["node"] == "r2" && e["kind"] == "standby-failed");
+        let rebuilt = evs.iter().any(|e| {
+            e["node"] == "r2"
+                && e["kind"] == "recovered"
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("rebuild"))
+        });
+        (failed && rebuilt).then_some(())
+    });
+    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(30));
+    env.wait_for("BGP up on r2", Duration::from_secs(30), || {
+        bgp_established(&env, "r2").then_some(())
+    });
+    env.ok(&["destroy", "--all"]);
+    env.assert_clean();
+}

@@ -687,9 +687,8 @@ impl Service {
             other => (None, other),
         };
         let rebuild = health == Health::NetnsGone || node.kind == NodeKind::Host;
-        let result = if let Some(twin) = &twin {
-            self.exec.take_over(&record.plan, &f.node, twin).map(Some)
-        } else if rebuild {
+        #[allow(clippy::result_large_err)]
+        let cold = || {
             let mut plan: Plan = record.plan.clone();
             if let (Some(text), Some(n)) = (
                 &saved,
@@ -708,6 +707,30 @@ impl Service {
                 let _ = self.exec.end_frr(&node.netns);
             }
             self.exec.repair_transition(&plan, &t).map(|()| None)
+        };
+        let mut took_over = twin.is_some();
+        let result = if let Some(twin) = &twin {
+            match self.exec.take_over(&record.plan, &f.node, twin) {
+                Ok(flowing) => Ok(Some(flowing)),
+                // A twin that cannot take over (say, built before a link
+                // was added) goes, and the router is rebuilt.
+                Err(e) => {
+                    took_over = false;
+                    self.store.add_event(
+                        &f.lab,
+                        Some(&f.node),
+                        "standby-failed",
+                        &format!(
+                            "the twin could not take over, rebuilding instead: {}",
+                            netloom_linux::error_chain(&e)
+                        ),
+                    )?;
+                    let _ = self.exec.remove_twin(twin);
+                    cold()
+                }
+            }
+        } else if rebuild {
+            cold()
         } else {
             self.exec.restart_frr(node, saved.as_deref()).map(|()| None)
         };
@@ -733,14 +756,14 @@ impl Service {
             self.changed(&r.plan);
         }
         self.heal.observe(
-            if twin.is_some() {
+            if took_over {
                 "data_plane_standby"
             } else {
                 "data_plane"
             },
             data_plane + detection.unwrap_or_default(),
         );
-        let action = if twin.is_some() {
+        let action = if took_over {
             "standby-takeover"
         } else if rebuild {
             "rebuild"
