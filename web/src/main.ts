@@ -305,9 +305,12 @@ class App {
   // ---- nodes and links --------------------------------------------------
 
   private select(sel: Selection): void {
+    // Selecting what is selected already (a tap the canvas reports after
+    // its double-tap wait) must not wipe a link form being edited.
+    const same = JSON.stringify(sel) === JSON.stringify(this.selection);
     this.selection = sel;
     this.canvas.select(sel ? (sel.type === "node" ? nodeId(sel.name) : this.linkElementId(sel.a)) : null);
-    this.panel.render(this.lab, sel, (n) => this.statusOf(n), this.events, true);
+    this.panel.render(this.lab, sel, (n) => this.statusOf(n), this.events, !same);
   }
 
   private linkElementId(a: string): string | null {

@@ -648,3 +648,47 @@ fn a_twin_that_cannot_take_over_gives_way_to_a_rebuild() {
     env.ok(&["destroy", "--all"]);
     env.assert_clean();
 }
+
+#[test]
+fn a_killed_bgpd_of_a_standby_router_is_replaced_by_its_twin() {
+    let Some(env) = Env::new() else { return };
+    let _serial = common::serial();
+    let _dir = deploy_standby_pair(&env);
+    let twin = env.wait_for("a twin of r2", Duration::from_secs(30), || {
+        let t = twins(&env);
+        (t.len() == 1).then(|| t[0].clone())
+    });
+    env.wait_for("BGP up on r2", Duration::from_secs(60), || {
+        bgp_established(&env, "r2").then_some(())
+    });
+    // Every link of r2 goes through the patch panel: a flip of ports beats
+    // an FRR restart, so the twin takes over a dead bgpd too.
+    kill9(pid_of(&env, "bgp-pair", "r2", "bgpd"));
+    env.wait_for("the takeover", Duration::from_secs(20), || {
+        events(&env)
+            .iter()
+            .any(|e| {
+                e["node"] == "r2"
+                    && e["kind"] == "recovered"
+                    && e["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with("standby-takeover"))
+            })
+            .then_some(())
+    });
+    // The twin's FRR serves r2 now (its pid files are the twin's).
+    let served = std::fs::read_link(format!("/var/run/frr/{}-bgp-pair+r2", env.prefix()))
+        .expect("r2's FRR directory links to the twin's");
+    assert!(
+        served
+            .to_string_lossy()
+            .ends_with(&format!("+r2~s{}", twin.rsplit_once("~s").unwrap().1)),
+        "{served:?}"
+    );
+    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(30));
+    env.wait_for("BGP up on r2", Duration::from_secs(30), || {
+        bgp_established(&env, "r2").then_some(())
+    });
+    env.ok(&["destroy", "--all"]);
+    env.assert_clean();
+}
