@@ -316,6 +316,29 @@ fn a_daemon_killed_during_a_repair_finishes_it_when_it_is_back() {
     env.assert_clean();
 }
 
+/// Waits for exactly one twin of r2, other than `not`; its namespace.
+fn wait_twin(env: &Env, not: Option<&str>) -> String {
+    env.wait_for("a twin of r2", Duration::from_secs(30), || {
+        let t = twins(env);
+        (t.len() == 1 && Some(t[0].as_str()) != not).then(|| t[0].clone())
+    })
+}
+
+/// Waits for a `recovered` event of `node` by `action` (`rebuild`,
+/// `standby-takeover`, ...).
+fn wait_recovered(env: &Env, node: &str, action: &str) {
+    env.wait_for(action, Duration::from_secs(20), || {
+        events(env)
+            .iter()
+            .any(|e| {
+                e["node"] == node
+                    && e["kind"] == "recovered"
+                    && e["message"].as_str().is_some_and(|m| m.starts_with(action))
+            })
+            .then_some(())
+    });
+}
+
 fn twins(env: &Env) -> Vec<String> {
     std::fs::read_dir("/run/netns")
         .unwrap()
@@ -367,10 +390,7 @@ fn a_hot_standby_twin_takes_over_and_is_replaced() {
     let Some(env) = Env::new() else { return };
     let _serial = common::serial();
     let _dir = deploy_standby_pair(&env);
-    let first = env.wait_for("a twin of r2", Duration::from_secs(30), || {
-        let t = twins(&env);
-        (t.len() == 1).then(|| t[0].clone())
-    });
+    let first = wait_twin(&env, None);
     // r2's links go through the patch namespace: the takeover leaves its
     // neighbours' interfaces (and the host behind it) as they are.
     let r1 = format!("{}-bgp-pair.r1", env.prefix());
@@ -379,22 +399,9 @@ fn a_hot_standby_twin_takes_over_and_is_replaced() {
     let h2_eth1 = ifindex(&h2, "eth1").expect("h2 has eth1");
     let h2_ns = netns_inode(&h2);
     env.ok(&["fail", "r2", "--mode", "netns"]);
-    env.wait_for("the takeover", Duration::from_secs(20), || {
-        events(&env)
-            .iter()
-            .any(|e| {
-                e["kind"] == "recovered"
-                    && e["message"]
-                        .as_str()
-                        .is_some_and(|m| m.contains("standby-takeover"))
-            })
-            .then_some(())
-    });
+    wait_recovered(&env, "r2", "standby-takeover");
     // The twin is r2 now; a new twin is built.
-    let second = env.wait_for("a new twin of r2", Duration::from_secs(30), || {
-        let t = twins(&env);
-        (t.len() == 1 && t[0] != first).then(|| t[0].clone())
-    });
+    let second = wait_twin(&env, Some(&first));
     assert_ne!(first, second);
     env.wait_ping("h1", "192.168.2.10", Duration::from_secs(30));
     assert_eq!(
@@ -466,10 +473,7 @@ fn a_standby_router_without_a_twin_is_rebuilt_behind_the_patch_panel() {
     let Some(env) = Env::new() else { return };
     let _serial = common::serial();
     let _dir = deploy_standby_pair(&env);
-    let twin = env.wait_for("a twin of r2", Duration::from_secs(30), || {
-        let t = twins(&env);
-        (t.len() == 1).then(|| t[0].clone())
-    });
+    let twin = wait_twin(&env, None);
     env.wait_for("BGP up on r1", Duration::from_secs(60), || {
         bgp_established(&env, "r1").then_some(())
     });
@@ -482,22 +486,12 @@ fn a_standby_router_without_a_twin_is_rebuilt_behind_the_patch_panel() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     env.ok(&["fail", "r2", "--mode", "netns"]);
-    env.wait_for("the rebuild", Duration::from_secs(20), || {
-        events(&env)
-            .iter()
-            .any(|e| {
-                e["node"] == "r2"
-                    && e["kind"] == "recovered"
-                    && e["message"]
-                        .as_str()
-                        .is_some_and(|m| m.starts_with("rebuild"))
-            })
-            .then_some(())
-    });
+    wait_recovered(&env, "r2", "rebuild");
     env.wait_ping("h1", "192.168.2.10", Duration::from_secs(30));
     // r1 kept its interface, yet dropped its session with the old r2 at
-    // once (its carrier went): the session is up again long before a hold
-    // time (9 s) could have ended it.
+    // once (the old FRR was ended while its link still carried the FIN):
+    // the session is up again long before a hold time (9 s) could have
+    // ended it.
     assert_eq!(
         ifindex(&r1, "eth1"),
         Some(r1_eth1),
@@ -515,10 +509,7 @@ fn a_deleted_patch_namespace_is_rebuilt_with_its_links() {
     let Some(env) = Env::new() else { return };
     let _serial = common::serial();
     let _dir = deploy_standby_pair(&env);
-    let first = env.wait_for("a twin of r2", Duration::from_secs(30), || {
-        let t = twins(&env);
-        (t.len() == 1).then(|| t[0].clone())
-    });
+    let first = wait_twin(&env, None);
     let patch = format!("{}-bgp-pair.~patch", env.prefix());
     assert!(netns_inode(&patch).is_some(), "no patch namespace {patch}");
     let out = std::process::Command::new("ip")
@@ -533,10 +524,7 @@ fn a_deleted_patch_namespace_is_rebuilt_with_its_links() {
     // (its address came back with its interface).
     env.wait_ping("h1", "192.168.2.10", Duration::from_secs(60));
     // The twin, whose ports went with the namespace, was built again.
-    env.wait_for("a new twin of r2", Duration::from_secs(30), || {
-        let t = twins(&env);
-        (t.len() == 1 && t[0] != first).then_some(())
-    });
+    wait_twin(&env, Some(&first));
     let later = events(&env);
     assert!(
         later.iter().any(|e| e["kind"] == "recovered"
@@ -563,10 +551,7 @@ fn a_link_added_live_to_a_standby_router_reaches_its_next_twin() {
     let Some(env) = Env::new() else { return };
     let _serial = common::serial();
     let dir = deploy_standby_pair(&env);
-    let first = env.wait_for("a twin of r2", Duration::from_secs(30), || {
-        let t = twins(&env);
-        (t.len() == 1).then(|| t[0].clone())
-    });
+    let first = wait_twin(&env, None);
     let file = dir.path().join("lab.yml");
     let text = std::fs::read_to_string(&file).unwrap().replace(
         "  links:\n",
@@ -584,18 +569,7 @@ fn a_link_added_live_to_a_standby_router_reaches_its_next_twin() {
     let h3 = format!("{}-bgp-pair.h3", env.prefix());
     assert!(has_carrier(&h3, "eth1"));
     env.ok(&["fail", "r2", "--mode", "netns"]);
-    env.wait_for("the takeover", Duration::from_secs(20), || {
-        events(&env)
-            .iter()
-            .any(|e| {
-                e["node"] == "r2"
-                    && e["kind"] == "recovered"
-                    && e["message"]
-                        .as_str()
-                        .is_some_and(|m| m.contains("standby-takeover"))
-            })
-            .then_some(())
-    });
+    wait_recovered(&env, "r2", "standby-takeover");
     // r2 is the second twin now, and its eth3 reaches h3.
     let r2 = format!("{}-bgp-pair.r2", env.prefix());
     assert!(
@@ -614,10 +588,7 @@ fn a_twin_that_cannot_take_over_gives_way_to_a_rebuild() {
     let Some(env) = Env::new() else { return };
     let _serial = common::serial();
     let _dir = deploy_standby_pair(&env);
-    let twin = env.wait_for("a twin of r2", Duration::from_secs(30), || {
-        let t = twins(&env);
-        (t.len() == 1).then(|| t[0].clone())
-    });
+    let twin = wait_twin(&env, None);
     // Take one of the twin's ports away (link 0 is r1-r2; r2 is end b).
     let n = twin.rsplit_once("~s").unwrap().1;
     let patch = format!("{}-bgp-pair.~patch", env.prefix());
@@ -654,28 +625,14 @@ fn a_killed_bgpd_of_a_standby_router_is_replaced_by_its_twin() {
     let Some(env) = Env::new() else { return };
     let _serial = common::serial();
     let _dir = deploy_standby_pair(&env);
-    let twin = env.wait_for("a twin of r2", Duration::from_secs(30), || {
-        let t = twins(&env);
-        (t.len() == 1).then(|| t[0].clone())
-    });
+    let twin = wait_twin(&env, None);
     env.wait_for("BGP up on r2", Duration::from_secs(60), || {
         bgp_established(&env, "r2").then_some(())
     });
     // Every link of r2 goes through the patch panel: a flip of ports beats
     // an FRR restart, so the twin takes over a dead bgpd too.
     kill9(pid_of(&env, "bgp-pair", "r2", "bgpd"));
-    env.wait_for("the takeover", Duration::from_secs(20), || {
-        events(&env)
-            .iter()
-            .any(|e| {
-                e["node"] == "r2"
-                    && e["kind"] == "recovered"
-                    && e["message"]
-                        .as_str()
-                        .is_some_and(|m| m.starts_with("standby-takeover"))
-            })
-            .then_some(())
-    });
+    wait_recovered(&env, "r2", "standby-takeover");
     // The twin's FRR serves r2 now (its pid files are the twin's).
     let served = std::fs::read_link(format!("/var/run/frr/{}-bgp-pair+r2", env.prefix()))
         .expect("r2's FRR directory links to the twin's");

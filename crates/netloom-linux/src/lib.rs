@@ -775,15 +775,7 @@ impl Executor {
             } => {
                 let h = ctx.get(netns)?;
                 let mut nl = lock(&h.netlink);
-                let index = nl
-                    .link_index(bridge)
-                    .map_err(netlink_err(format!("look up bridge {bridge}")))?
-                    .ok_or_else(|| ExecError::BridgeMissing {
-                        netns: netns.clone(),
-                        bridge: bridge.clone(),
-                    })?;
-                nl.set_master(port.as_str(), index)
-                    .map_err(netlink_err(format!("attach {port} to {bridge}")))
+                attach_port(&mut nl, netns, bridge, port.as_str())
             }
             Step::CreateMacvlan {
                 netns,
@@ -977,6 +969,25 @@ struct Ctx {
     /// Links being deleted in the background ([`Executor::teardown_steps`]):
     /// a new link that finds one of these names still taken tries again.
     vanishing: Vanishing,
+}
+
+/// Enslaves `port` to bridge `bridge`, both in namespace `netns` (whose
+/// socket `nl` is).
+pub(crate) fn attach_port(
+    nl: &mut netlink::Netlink,
+    netns: &str,
+    bridge: &str,
+    port: &str,
+) -> Result<(), ExecError> {
+    let index = nl
+        .link_index(bridge)
+        .map_err(netlink_err(format!("look up bridge {bridge}")))?
+        .ok_or_else(|| ExecError::BridgeMissing {
+            netns: netns.to_string(),
+            bridge: bridge.to_string(),
+        })?;
+    nl.set_master(port, index)
+        .map_err(netlink_err(format!("attach {port} to {bridge}")))
 }
 
 /// Raises the calling thread's priority (nice -10; threads of a process

@@ -46,42 +46,39 @@ fn bridge_ports(nl: &mut Netlink, bridge: &str) -> Result<Option<(u32, Vec<Port>
 const BR_STATE_DISABLED: u8 = 0;
 
 /// A node's patched link in the patch namespace: the bridge, the ports
-/// of the node's own end in it (the planned one, or a twin's: `p{k}a…`)
-/// but twin `twin`'s, and that twin's port (in the bridge or not).
+/// of the node's own end in it (the planned one, or an earlier twin's:
+/// `p{k}a…`), and twin `n`'s port (name and index; in the bridge or not).
 struct Bridged {
     bridge: u32,
     own: Vec<Port>,
-    twin: Option<(String, Option<u32>)>,
+    twin: (String, u32),
 }
 
-fn bridged(
-    nl: &mut Netlink,
-    plan: &Plan,
-    node: &str,
-    twin: Option<u64>,
-) -> Result<Vec<Bridged>, ExecError> {
+fn bridged(nl: &mut Netlink, plan: &Plan, node: &str, n: u64) -> Result<Vec<Bridged>, ExecError> {
     let mut out = Vec::new();
     for (l, end) in plan.patched_links_of(node) {
         let Some((bridge, ports)) = bridge_ports(nl, &patch::bridge(l))? else {
             continue;
         };
-        let own = patch::port(l, end, None).to_string();
-        let twin = match twin {
-            Some(n) => {
-                let name = patch::port(l, end, Some(n)).to_string();
-                let index = nl
-                    .link_index(&name)
-                    .map_err(netlink_err(format!("look up port {name}")))?;
-                Some((name, index))
-            }
-            None => None,
+        let name = patch::port(l, end, Some(n)).to_string();
+        let Some(index) = nl
+            .link_index(&name)
+            .map_err(netlink_err(format!("look up port {name}")))?
+        else {
+            return Err(ExecError::Inject(format!(
+                "the twin has no port {name} in the patch namespace"
+            )));
         };
+        let planned = patch::port(l, end, None).to_string();
         let own = ports
             .into_iter()
-            .filter(|p| p.name.starts_with(&own))
-            .filter(|p| twin.as_ref().is_none_or(|(name, _)| *name != p.name))
+            .filter(|p| p.name.starts_with(&planned) && p.name != name)
             .collect();
-        out.push(Bridged { bridge, own, twin });
+        out.push(Bridged {
+            bridge,
+            own,
+            twin: (name, index),
+        });
     }
     Ok(out)
 }
@@ -128,16 +125,12 @@ impl crate::Executor {
                 "create veth {twin}:{iface} <-> patch:{port}"
             )))?;
             // In the bridge already, down: a takeover only sets it up.
-            let bridge = patch::bridge(l);
-            let index = nl
-                .link_index(&bridge)
-                .map_err(netlink_err(format!("look up bridge {bridge}")))?
-                .ok_or_else(|| ExecError::BridgeMissing {
-                    netns: plan.patch_netns(),
-                    bridge: bridge.clone(),
-                })?;
-            nl.set_master(port.as_str(), index)
-                .map_err(netlink_err(format!("attach {port} to {bridge}")))?;
+            crate::attach_port(
+                &mut nl,
+                &plan.patch_netns(),
+                &patch::bridge(l),
+                port.as_str(),
+            )?;
         }
         Ok(())
     }
@@ -179,17 +172,8 @@ fn flip(plan: &Plan, node: &str, n: u64) -> Result<(), ExecError> {
     let ms = |t: std::time::Instant| t.elapsed().as_secs_f64() * 1e3;
     let h = ns::open_handle(&plan.patch_netns())?;
     let mut nl = crate::lock(&h.netlink);
-    let links = bridged(&mut nl, plan, node, Some(n))?;
+    let links = bridged(&mut nl, plan, node, n)?;
     let listed = ms(t0);
-    if let Some((name, _)) = links
-        .iter()
-        .filter_map(|b| b.twin.as_ref())
-        .find(|(_, index)| index.is_none())
-    {
-        return Err(ExecError::Inject(format!(
-            "the twin has no port {name} in the patch namespace"
-        )));
-    }
     // The old router's ports stop forwarding (its namespace, which still
     // answers for the router's addresses, goes later), then the twin's
     // come up (in the bridge: a no-op but for a bridge made again since
@@ -204,10 +188,9 @@ fn flip(plan: &Plan, node: &str, n: u64) -> Result<(), ExecError> {
     }
     let disabled = ms(t0);
     for b in &links {
-        if let Some((name, Some(index))) = &b.twin {
-            nl.set_state(*index, Some(b.bridge), true)
-                .map_err(netlink_err(format!("set the twin's port {name} up")))?;
-        }
+        let (name, index) = &b.twin;
+        nl.set_state(*index, Some(b.bridge), true)
+            .map_err(netlink_err(format!("set the twin's port {name} up")))?;
     }
     tracing::debug!(
         %node,

@@ -644,12 +644,7 @@ impl Plan {
             node: n.name.clone(),
             netns: n.netns.clone(),
         }));
-        if let Some(l) = self.links.iter().find(|l| self.patched(l)) {
-            steps.push(Step::DeleteNetns {
-                node: l.a.node.clone(),
-                netns: self.patch_netns(),
-            });
-        }
+        steps.extend(self.delete_patch_step());
         steps
     }
 }
@@ -735,21 +730,18 @@ pub(crate) fn build_phases(
     let mut links = Vec::new();
     let mut wires = Vec::new();
     if patch_ns {
-        if let Some(l) = plan.links.iter().find(|l| plan.patched(l)) {
-            namespaces.push(Step::CreateNetns {
-                node: l.a.node.clone(),
-                netns: plan.patch_netns(),
-            });
+        if let Some(create) = plan.create_patch_step() {
             // Ports there carry frames, nothing more: no IPv6 addresses to
             // configure each time one goes up.
             for key in patch::SYSCTLS {
                 sysctls.push(Step::Sysctl {
-                    node: l.a.node.clone(),
+                    node: create.node().clone(),
                     netns: plan.patch_netns(),
                     key: key.to_string(),
                     value: "1".to_string(),
                 });
             }
+            namespaces.push(create);
         }
     }
     for &(l, part) in wanted {

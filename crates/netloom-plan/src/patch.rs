@@ -77,6 +77,33 @@ impl Plan {
                 .any(|e| self.node(e.node.as_str()).is_some_and(|n| n.standby))
     }
 
+    /// The node the patch namespace's own steps name (it is no node): the
+    /// first end of the first patched link; `None` without one.
+    fn patch_owner(&self) -> Option<&netloom_model::NodeName> {
+        self.links
+            .iter()
+            .find(|l| self.patched(l))
+            .map(|l| &l.a.node)
+    }
+
+    /// The step that deletes the patch namespace (none without a patched
+    /// link).
+    pub fn delete_patch_step(&self) -> Option<crate::Step> {
+        self.patch_owner().map(|node| crate::Step::DeleteNetns {
+            node: node.clone(),
+            netns: self.patch_netns(),
+        })
+    }
+
+    /// The step that creates the patch namespace (none without a patched
+    /// link).
+    pub fn create_patch_step(&self) -> Option<crate::Step> {
+        self.patch_owner().map(|node| crate::Step::CreateNetns {
+            node: node.clone(),
+            netns: self.patch_netns(),
+        })
+    }
+
     /// Whether any link goes through the patch panel.
     pub fn has_patch(&self) -> bool {
         self.links.iter().any(|l| self.patched(l))

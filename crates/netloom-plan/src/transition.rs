@@ -164,12 +164,7 @@ pub fn transition(old: &Plan, new: &mut Plan) -> Transition {
     // with the last.
     let (had_patch, has_patch) = (old.has_patch(), new.has_patch());
     if had_patch && !has_patch {
-        if let Some(l) = old.links.iter().find(|l| old.patched(l)) {
-            teardown.push(Step::DeleteNetns {
-                node: l.a.node.clone(),
-                netns: old.patch_netns(),
-            });
-        }
+        teardown.extend(old.delete_patch_step());
     }
 
     let phases = bring_up(new, &fresh, &whole(&brought), has_patch && !had_patch);
@@ -272,11 +267,7 @@ pub fn rebuild(plan: &Plan, node: &str) -> Transition {
         gone.insert(node);
         for l in plan.links.iter().filter(|l| !plan.patched(l)) {
             for (here, there) in [(&l.a, &l.b), (&l.b, &l.a)] {
-                if here.node.as_str() == node
-                    && plan
-                        .node(there.node.as_str())
-                        .is_some_and(|n| n.kind == netloom_model::NodeKind::Host)
-                {
+                if here.node.as_str() == node && is_host(plan, there.node.as_str()) {
                     gone.insert(there.node.as_str());
                 }
             }
@@ -299,33 +290,20 @@ pub fn rebuild(plan: &Plan, node: &str) -> Transition {
             Some((l.clone(), part))
         })
         .collect();
-    let phases = bring_up(plan, &gone, &links, false);
-    Transition {
-        teardown: take_away(plan, &gone, &links),
-        restore: phases.clone(),
-        phases,
-        retune: Vec::new(),
-        rebuilt: gone.iter().filter_map(|n| NodeName::new(*n).ok()).collect(),
-        added: Vec::new(),
-        removed: Vec::new(),
-    }
+    repair(plan, &gone, &links, false)
 }
 
 /// Rebuilding a lab's patch namespace (it was deleted, and every link
 /// through it with it): the namespace, every patched link whole, and the
 /// hosts on those links (whose addresses went with their interfaces).
 pub fn rebuild_patch(plan: &Plan) -> Transition {
-    let mut gone: BTreeSet<&str> = BTreeSet::new();
-    for l in plan.links.iter().filter(|l| plan.patched(l)) {
-        for e in [&l.a, &l.b] {
-            if plan
-                .node(e.node.as_str())
-                .is_some_and(|n| n.kind == netloom_model::NodeKind::Host)
-            {
-                gone.insert(e.node.as_str());
-            }
-        }
-    }
+    let gone: BTreeSet<&str> = plan
+        .links
+        .iter()
+        .filter(|l| plan.patched(l))
+        .flat_map(|l| [l.a.node.as_str(), l.b.node.as_str()])
+        .filter(|n| is_host(plan, n))
+        .collect();
     let links: Vec<(LinkPlan, Part)> = plan
         .links
         .iter()
@@ -334,14 +312,28 @@ pub fn rebuild_patch(plan: &Plan) -> Transition {
         })
         .map(|l| (l.clone(), Part::Whole))
         .collect();
-    let mut teardown = take_away(plan, &gone, &links);
-    if let Some((l, _)) = links.iter().find(|(l, _)| plan.patched(l)) {
-        teardown.push(Step::DeleteNetns {
-            node: l.a.node.clone(),
-            netns: plan.patch_netns(),
-        });
+    repair(plan, &gone, &links, plan.has_patch())
+}
+
+fn is_host(plan: &Plan, node: &str) -> bool {
+    plan.node(node)
+        .is_some_and(|n| n.kind == netloom_model::NodeKind::Host)
+}
+
+/// A repair of `plan` as it is: nodes `gone` and `links` go (with the
+/// patch namespace when `patch_ns`) and come back; what comes back is
+/// also what restores them.
+fn repair(
+    plan: &Plan,
+    gone: &BTreeSet<&str>,
+    links: &[(LinkPlan, Part)],
+    patch_ns: bool,
+) -> Transition {
+    let mut teardown = take_away(plan, gone, links);
+    if patch_ns {
+        teardown.extend(plan.delete_patch_step());
     }
-    let phases = bring_up(plan, &gone, &links, plan.has_patch());
+    let phases = bring_up(plan, gone, links, patch_ns);
     Transition {
         teardown,
         restore: phases.clone(),
