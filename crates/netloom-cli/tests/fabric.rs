@@ -127,10 +127,12 @@ fn bgp_clos_from_intent_balances_and_filters_defaults() {
             ),
         }
     }
-    // The rendered config names the allocated ASN.
+    // The rendered config names the allocated ASN and holds BGP read-only
+    // at start (the default `update_delay`).
     let config = env.ok(&["config", "leaf1"]);
     assert!(config.contains("router bgp 42"), "{config}");
     assert!(config.contains("maximum-paths"), "{config}");
+    assert!(config.contains("\n update-delay 30 10\n"), "{config}");
     env.ok(&["destroy", "--name", "clos"]);
     env.assert_clean();
 }

@@ -372,6 +372,19 @@ fn routing(r: &Routing) -> Y {
             ]),
         ));
     }
+    if r.update_delay != d.update_delay {
+        let e2 = match r.update_delay {
+            None => vec![("max".into(), Y::Raw("0".into()))],
+            Some(u) => vec![
+                ("max".into(), Y::Raw(u.max.to_string())),
+                (
+                    "establish_wait".into(),
+                    Y::Raw(u.establish_wait.to_string()),
+                ),
+            ],
+        };
+        e.push(("update_delay".into(), Y::Flow(e2)));
+    }
     if r.peering != d.peering {
         let word = match r.peering {
             netloom_model::BgpPeering::Numbered => "numbered",

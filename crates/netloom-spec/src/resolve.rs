@@ -38,7 +38,7 @@ use crate::Sink;
 use netloom_model::{
     cities, Addressing, BgpPeering, Bind, Endpoint, FrrConfig, Ha, IfName, LabName, Link,
     LinkDefaults, Node, NodeKind, NodeName, Position, Prefix, RouterIdFrom, Routing, Site,
-    SiteLatency, Topology, FRR_DAEMONS,
+    SiteLatency, Topology, UpdateDelay, FRR_DAEMONS,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -1276,6 +1276,19 @@ fn resolve_routing(
             .as_ref()
             .map_or(BgpPeering::Numbered, |p| p.value.to_model()),
         router_id: router_id.unwrap_or(RouterIdFrom::Id),
+        update_delay: match &spec.update_delay {
+            None => defaults.update_delay,
+            Some(d) => {
+                let max = d.max.as_ref()?.value;
+                (max > 0).then(|| UpdateDelay {
+                    max,
+                    establish_wait: d
+                        .establish_wait
+                        .as_ref()
+                        .map_or(UpdateDelay::DEFAULT.establish_wait.min(max), |w| w.value),
+                })
+            }
+        },
     })
 }
 
@@ -1653,6 +1666,13 @@ fn check_node_routing(f: &Fabric, sink: &mut Sink) {
                     p.span,
                     &p.field,
                     "`peering` is a BGP setting, but no router runs BGP; it is ignored",
+                );
+            }
+            if let Some(d) = &lab.update_delay {
+                sink.warn(
+                    d.span,
+                    &d.field,
+                    "`update_delay` is a BGP setting, but no router runs BGP; it is ignored",
                 );
             }
         }

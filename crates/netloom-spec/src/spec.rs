@@ -672,6 +672,27 @@ pub struct RoutingSpec {
     pub peering: Option<Spanned<PeeringValue>>,
     /// Router-id: `id` (default) or `loopback`.
     pub router_id: Option<Spanned<RouterIdValue>>,
+    /// BGP read-only mode after bgpd starts, e.g. `{max: 30,
+    /// establish_wait: 10}` (the default); `{max: 0}` turns it off.
+    pub update_delay: Option<UpdateDelaySpec>,
+    #[schemars(skip)]
+    pub span: Span,
+    #[schemars(skip)]
+    pub field: String,
+}
+
+/// BGP `update-delay`: after bgpd starts it computes no best paths and
+/// sends no updates until its peers have sent theirs.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDelaySpec {
+    /// The longest read-only mode lasts, 0 to 3600 seconds (0: off).
+    #[schemars(range(min = 0, max = 3600))]
+    pub max: Option<Spanned<u16>>,
+    /// Seconds to wait for every configured peer to come up, 1 to `max`
+    /// (default 10, or `max` if smaller); later peers are not waited for.
+    #[schemars(range(min = 1, max = 3600))]
+    pub establish_wait: Option<Spanned<u16>>,
     #[schemars(skip)]
     pub span: Span,
     #[schemars(skip)]
@@ -908,8 +929,10 @@ const ROUTING_KEYS: &[&str] = &[
     "timers",
     "peering",
     "router_id",
+    "update_delay",
 ];
 const TIMER_KEYS: &[&str] = &["keepalive", "hold"];
+const UPDATE_DELAY_KEYS: &[&str] = &["max", "establish_wait"];
 const NODE_ROUTING_KEYS: &[&str] = &["protocol", "asn", "hub", "originate_default", "stub"];
 const HA_KEYS: &[&str] = &["peer", "vip", "priority", "advert"];
 
@@ -2149,6 +2172,7 @@ fn walk_routing(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<Rout
                     integer(v, f, "maximum_paths", (1, 64), "", sink).map(|n| n.map(|n| n as u8))
             }
             "timers" => spec.timers = walk_timers(v, &k, sink),
+            "update_delay" => spec.update_delay = walk_update_delay(v, &k, sink),
             "peering" => {
                 spec.peering =
                     word(v, f, "`peering`", &["numbered", "interface"], sink).map(|(w, s)| {
@@ -2256,6 +2280,69 @@ fn walk_timers(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<Timer
         }
         _ => None,
     }
+}
+
+fn walk_update_delay(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<UpdateDelaySpec> {
+    let field = key.field.as_str();
+    let entries = expect_map(y, field, sink)?;
+    let mut spec = UpdateDelaySpec {
+        span: key.span,
+        field: field.to_string(),
+        ..UpdateDelaySpec::default()
+    };
+    let mut ok = true;
+    for (k, v) in entries {
+        let f = k.field.as_str();
+        match k.value.as_str() {
+            "max" => {
+                spec.max =
+                    integer(v, f, "max", (0, 3600), " seconds", sink).map(|n| n.map(|n| n as u16));
+                ok &= spec.max.is_some();
+            }
+            "establish_wait" => {
+                spec.establish_wait = integer(v, f, "establish_wait", (1, 3600), " seconds", sink)
+                    .map(|n| n.map(|n| n as u16));
+                ok &= spec.establish_wait.is_some();
+            }
+            other => {
+                unknown_key(sink, k.span, f, other, UPDATE_DELAY_KEYS);
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let Some(max) = &spec.max else {
+        sink.error(
+            key.span,
+            field,
+            "`update_delay` needs `max` (seconds, like `{max: 30, establish_wait: 10}`; `{max: 0}` turns it off)",
+        );
+        return None;
+    };
+    if let Some(w) = &spec.establish_wait {
+        if max.value == 0 {
+            sink.error(
+                w.span,
+                &w.field,
+                "`establish_wait` has no effect with `max: 0` (update-delay off); remove one of them",
+            );
+            return None;
+        }
+        if w.value > max.value {
+            sink.error(
+                w.span,
+                &w.field,
+                format!(
+                    "`establish_wait` {}s is longer than `max` {}s; FRR needs it no longer than `max`",
+                    w.value, max.value
+                ),
+            );
+            return None;
+        }
+    }
+    Some(spec)
 }
 
 fn walk_node_routing(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<NodeRoutingSpec> {

@@ -8,7 +8,7 @@
 use netloom_model::{
     cities, Addressing, BgpPeering, Bind, Endpoint, FrrConfig, IfName, Impairments, LabName, Link,
     LinkDefaults, LinkMode, Loss, Node, NodeKind, NodeName, NodeRouting, Position, Ppm, QueueLimit,
-    RouterIdFrom, Routing, RoutingProtocol, Site, SiteLatency, Topology,
+    RouterIdFrom, Routing, RoutingProtocol, Site, SiteLatency, Topology, UpdateDelay,
 };
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -423,6 +423,14 @@ fn topology() -> impl Strategy<Value = Topology> {
                 prop::option::of((1u16..=100, 0u16..=200)),
                 any::<bool>(),
                 any::<bool>(),
+                prop_oneof![
+                    Just(Some(UpdateDelay::DEFAULT)),
+                    Just(None),
+                    (1u16..=3600, 1u16..=3600).prop_map(|(a, b)| Some(UpdateDelay {
+                        max: a.max(b),
+                        establish_wait: a.min(b),
+                    })),
+                ],
             )),
         ),
     )
@@ -450,7 +458,7 @@ fn build(
     links: Vec<LinkParts>,
     defaults: Option<(Option<bool>, Impairments)>,
     addressing: Option<Addressing>,
-    routing: Option<(u8, u8, Option<(u16, u16)>, bool, bool)>,
+    routing: Option<(u8, u8, Option<(u16, u16)>, bool, bool, Option<UpdateDelay>)>,
 ) -> Topology {
     // subsequence keeps order; shuffle roles a little by rotating.
     names.rotate_left(lab.len() % 4);
@@ -566,7 +574,7 @@ fn build(
     let loopback = addressing.is_some();
     t.addressing = addressing;
     t.routing = routing.map(
-        |(min_prefix_len, maximum_paths, timers, interface, by_loopback)| Routing {
+        |(min_prefix_len, maximum_paths, timers, interface, by_loopback, update_delay)| Routing {
             protocol: RoutingProtocol::Bgp,
             min_prefix_len,
             maximum_paths,
@@ -581,6 +589,7 @@ fn build(
             } else {
                 RouterIdFrom::Id
             },
+            update_delay,
         },
     );
     t

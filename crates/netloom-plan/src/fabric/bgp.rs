@@ -20,6 +20,11 @@
 //!   are listed, so the entry cannot let through what the filter denies.
 //! - `timers bgp` (global) rather than per neighbour, so that dynamic
 //!   neighbours of a hub get them too.
+//! - `update-delay` (`routing.update_delay`, on by default): a bgpd that
+//!   has just started stays read-only (no best paths, no updates) until its
+//!   peers are up and have sent their End-of-RIB (or a first keepalive), so
+//!   a fabric that starts at once exchanges each table once instead of
+//!   reacting to every session that comes up.
 
 use super::render::{PeerView, RouterView};
 use netloom_model::{BgpPeering, Prefix, Routing};
@@ -252,6 +257,9 @@ pub(crate) fn render_router(v: &RouterView, routing: &Routing, out: &mut String)
     out.push_str(" bgp bestpath as-path multipath-relax\n");
     if let Some((ka, hold)) = routing.timers {
         let _ = writeln!(out, " timers bgp {ka} {hold}");
+    }
+    if let Some(d) = routing.update_delay {
+        let _ = writeln!(out, " update-delay {} {}", d.max, d.establish_wait);
     }
     // A hub does not configure the neighbours that dial it: they are
     // accepted from its listen ranges. (Unnumbered sessions need no

@@ -444,6 +444,31 @@ fn a_stub_router_sends_only_what_it_originates() {
 }
 
 #[test]
+fn update_delay_is_on_by_default_and_can_be_turned_off() {
+    let mut t = lab(2, &[(0, 1)], &[], big());
+    let cfg = |t: &Topology| {
+        let p = plan(t, &PlanOptions::default()).unwrap();
+        p.node("r0").unwrap().frr.as_ref().unwrap().config.clone()
+    };
+    let on = cfg(&t);
+    let block = on.split("router bgp").nth(1).unwrap();
+    assert!(block.contains("\n update-delay 30 10\n"), "{on}");
+    t.routing.as_mut().unwrap().update_delay = Some(netloom_model::UpdateDelay {
+        max: 120,
+        establish_wait: 60,
+    });
+    assert!(cfg(&t).contains("\n update-delay 120 60\n"));
+    t.routing.as_mut().unwrap().update_delay = None;
+    let off = cfg(&t);
+    assert!(!off.contains("update-delay"), "{off}");
+    // A lab stored before the field existed gets the default.
+    let mut json = serde_json::to_value(t.routing.as_ref().unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("update_delay");
+    let back: Routing = serde_json::from_value(json).unwrap();
+    assert_eq!(back.update_delay, Some(netloom_model::UpdateDelay::DEFAULT));
+}
+
+#[test]
 fn plans_without_fabric_fields_still_load() {
     let t = lab(2, &[(0, 1)], &[0], big());
     let plan1 = plan(&t, &PlanOptions::default()).unwrap();
