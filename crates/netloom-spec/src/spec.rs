@@ -931,8 +931,6 @@ const ROUTING_KEYS: &[&str] = &[
     "router_id",
     "update_delay",
 ];
-const TIMER_KEYS: &[&str] = &["keepalive", "hold"];
-const UPDATE_DELAY_KEYS: &[&str] = &["max", "establish_wait"];
 const NODE_ROUTING_KEYS: &[&str] = &["protocol", "asn", "hub", "originate_default", "stub"];
 const HA_KEYS: &[&str] = &["peer", "vip", "priority", "advert"];
 
@@ -2208,35 +2206,51 @@ fn walk_routing(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<Rout
     Some(spec)
 }
 
-fn walk_timers(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<TimersSpec> {
-    let field = key.field.as_str();
+/// A mapping of whole seconds such as `{keepalive: 3, hold: 9}`: each of
+/// `keys` (name, allowed range) parsed if given; unknown keys and bad
+/// values are reported. The values in the order of `keys`, and whether
+/// everything given was good.
+fn seconds_map<const N: usize>(
+    y: &Yaml,
+    field: &str,
+    keys: [(&str, (u64, u64)); N],
+    sink: &mut Sink,
+) -> Option<([Option<Spanned<u16>>; N], bool)> {
     let entries = expect_map(y, field, sink)?;
-    let mut spec = TimersSpec {
-        span: key.span,
-        field: field.to_string(),
-        ..TimersSpec::default()
-    };
+    let names: Vec<&str> = keys.iter().map(|(name, _)| *name).collect();
+    let mut values: [Option<Spanned<u16>>; N] = std::array::from_fn(|_| None);
     let mut ok = true;
     for (k, v) in entries {
         let f = k.field.as_str();
-        match k.value.as_str() {
-            name @ ("keepalive" | "hold") => {
-                let min = if name == "keepalive" { 1 } else { 0 };
-                let n = integer(v, f, name, (min, 65535), " seconds", sink)
+        match keys.iter().position(|(name, _)| *name == k.value) {
+            Some(i) => {
+                values[i] = integer(v, f, keys[i].0, keys[i].1, " seconds", sink)
                     .map(|n| n.map(|n| n as u16));
-                ok &= n.is_some();
-                if name == "keepalive" {
-                    spec.keepalive = n;
-                } else {
-                    spec.hold = n;
-                }
+                ok &= values[i].is_some();
             }
-            other => {
-                unknown_key(sink, k.span, f, other, TIMER_KEYS);
+            None => {
+                unknown_key(sink, k.span, f, &k.value, &names);
                 ok = false;
             }
         }
     }
+    Some((values, ok))
+}
+
+fn walk_timers(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<TimersSpec> {
+    let field = key.field.as_str();
+    let ([keepalive, hold], ok) = seconds_map(
+        y,
+        field,
+        [("keepalive", (1, 65535)), ("hold", (0, 65535))],
+        sink,
+    )?;
+    let spec = TimersSpec {
+        keepalive,
+        hold,
+        span: key.span,
+        field: field.to_string(),
+    };
     match (&spec.keepalive, &spec.hold) {
         (Some(k), Some(h)) => {
             if h.value < 3 {
@@ -2284,32 +2298,18 @@ fn walk_timers(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<Timer
 
 fn walk_update_delay(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<UpdateDelaySpec> {
     let field = key.field.as_str();
-    let entries = expect_map(y, field, sink)?;
-    let mut spec = UpdateDelaySpec {
+    let ([max, establish_wait], ok) = seconds_map(
+        y,
+        field,
+        [("max", (0, 3600)), ("establish_wait", (1, 3600))],
+        sink,
+    )?;
+    let spec = UpdateDelaySpec {
+        max,
+        establish_wait,
         span: key.span,
         field: field.to_string(),
-        ..UpdateDelaySpec::default()
     };
-    let mut ok = true;
-    for (k, v) in entries {
-        let f = k.field.as_str();
-        match k.value.as_str() {
-            "max" => {
-                spec.max =
-                    integer(v, f, "max", (0, 3600), " seconds", sink).map(|n| n.map(|n| n as u16));
-                ok &= spec.max.is_some();
-            }
-            "establish_wait" => {
-                spec.establish_wait = integer(v, f, "establish_wait", (1, 3600), " seconds", sink)
-                    .map(|n| n.map(|n| n as u16));
-                ok &= spec.establish_wait.is_some();
-            }
-            other => {
-                unknown_key(sink, k.span, f, other, UPDATE_DELAY_KEYS);
-                ok = false;
-            }
-        }
-    }
     if !ok {
         return None;
     }
