@@ -5,6 +5,8 @@
   back; the socket stays bound to that namespace). `bgp_dsts()` dumps the
   IPv4 main table and returns the /32 destinations installed by BGP
   (rtm_protocol 186), parsed in Python: no `ip` process per poll.
+- `NsWatch`: the same routes kept up to date from the kernel's route
+  notifications, for waiting on many namespaces while they change.
 - `write_sysctls`: write /proc/sys values inside namespaces the same way.
 
 stdlib only (ctypes for setns, Python 3.11 has no os.setns).
@@ -12,6 +14,7 @@ stdlib only (ctypes for setns, Python 3.11 has no os.setns).
 
 import ctypes
 import os
+import select
 import socket
 import struct
 
@@ -26,6 +29,11 @@ RTPROT_BGP = 186
 RTA_DST = 1
 RT_TABLE_MAIN = 254
 RTA_TABLE = 15
+RTM_NEWROUTE = 24
+RTM_DELROUTE = 25
+RTMGRP_IPV4_ROUTE = 0x40
+SO_RCVBUFFORCE = 33
+ENOBUFS = 105
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -73,6 +81,80 @@ def write_sysctls(netns_list, sysctls):
                     f.write(str(value))
 
 
+def _dump_request(seq):
+    """An RTM_GETROUTE dump of the IPv4 tables: nlmsghdr + rtmsg."""
+    rtm = struct.pack("BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
+    return struct.pack("=IHHII", 16 + len(rtm), RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + rtm
+
+
+def _bgp_routes(data, reply_to=None):
+    """Parses a buffer of netlink messages. `reply_to` = (seq, portid) of our
+    dump: returns ([(type, dst)] of the BGP /32 routes of the main table in
+    the dump's replies, [(type, dst)] in notifications, whether the dump
+    ended). A notification carries the sequence number and port of the
+    request that caused it (zebra's), so only both together mark a reply."""
+    replies, notes = [], []
+    ended = False
+    off = 0
+    n = len(data)
+    while off + 16 <= n:
+        length, mtype, _flags, mseq, mpid = struct.unpack_from("=IHHII", data, off)
+        if length < 16:
+            ended = True  # malformed: stop rather than loop
+            break
+        reply = reply_to is not None and (mseq, mpid) == reply_to
+        if reply and mtype in (NLMSG_DONE, NLMSG_ERROR):
+            ended = True
+        elif mtype in (RTM_NEWROUTE, RTM_DELROUTE):
+            # rtmsg: family dst_len src_len tos table protocol scope type flags
+            body = off + 16
+            fam, dst_len, _sl, _tos, table, proto = struct.unpack_from("BBBBBB", data, body)
+            if fam == socket.AF_INET and proto == RTPROT_BGP and dst_len == 32 and table == RT_TABLE_MAIN:
+                a = body + 12
+                end = off + length
+                while a + 4 <= end:
+                    alen, atype = struct.unpack_from("=HH", data, a)
+                    if alen < 4:
+                        break
+                    if atype == RTA_DST:
+                        (replies if reply else notes).append((mtype, socket.inet_ntoa(data[a + 4 : a + 8])))
+                    a += (alen + 3) & ~3
+        off += (length + 3) & ~3
+    return replies, notes, ended
+
+
+def _dump(s, seq):
+    """Dumps through socket `s`: the BGP /32 destinations of the main
+    table, and the notifications read meanwhile (on a subscribed socket),
+    in order."""
+    s.send(_dump_request(seq))
+    mine = (seq, s.getsockname()[0])
+    have, later = set(), []
+    while True:
+        try:
+            data = s.recv(1 << 20)
+        except BlockingIOError:
+            select.select([s], [], [], 1.0)
+            continue
+        except OSError as e:
+            if e.errno == ENOBUFS:  # notifications lost; the dump still comes
+                continue
+            raise
+        replies, notes, ended = _bgp_routes(data, mine)
+        have.update(dst for _t, dst in replies)
+        later.extend(notes)
+        if ended:
+            return have, later
+
+
+def _apply(have, changes):
+    for t, dst in changes:
+        if t == RTM_NEWROUTE:
+            have.add(dst)
+        else:
+            have.discard(dst)
+
+
 class NsRoutes:
     def __init__(self, netns_list):
         self.socks = {}
@@ -90,85 +172,10 @@ class NsRoutes:
         self.socks = {}
 
     def bgp_dsts(self, ns):
-        """Set of IPv4 /32 destinations (as 4-byte strings) that BGP
-        installed in the main table of namespace `ns`."""
-        s = self.socks[ns]
+        """Set of IPv4 /32 destinations (as strings) that BGP installed in
+        the main table of namespace `ns`."""
         self.seq += 1
-        seq = self.seq
-        # nlmsghdr + rtmsg(family=AF_INET) ; a dump of all routes.
-        rtm = struct.pack("BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
-        hdr = struct.pack("=IHHII", 16 + len(rtm), RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
-        s.send(hdr + rtm)
-        out = set()
-        while True:
-            data = s.recv(1 << 20)
-            off = 0
-            n = len(data)
-            while off + 16 <= n:
-                length, mtype, _flags, mseq, _pid = struct.unpack_from("=IHHII", data, off)
-                if length < 16:
-                    return out
-                if mseq != seq:
-                    off += (length + 3) & ~3
-                    continue
-                if mtype == NLMSG_DONE:
-                    return out
-                if mtype == NLMSG_ERROR:
-                    return out
-                # rtmsg: family dst_len src_len tos table protocol scope type flags
-                body = off + 16
-                fam, dst_len, _sl, _tos, table, proto = struct.unpack_from("BBBBBB", data, body)
-                if fam == socket.AF_INET and proto == RTPROT_BGP and dst_len == 32 and table == RT_TABLE_MAIN:
-                    a = body + 12
-                    end = off + length
-                    while a + 4 <= end:
-                        alen, atype = struct.unpack_from("=HH", data, a)
-                        if alen < 4:
-                            break
-                        if atype == RTA_DST:
-                            out.add(socket.inet_ntoa(data[a + 4 : a + 8]))
-                        a += (alen + 3) & ~3
-                off += (length + 3) & ~3
-
-
-RTM_NEWROUTE = 24
-RTM_DELROUTE = 25
-RTMGRP_IPV4_ROUTE = 0x40
-SO_RCVBUFFORCE = 33
-
-
-def _bgp_routes(data, reply_to=None):
-    """Parses a buffer of netlink messages. `reply_to` = (seq, portid) of our
-    dump: returns ([(type, dst)] of the BGP /32 routes of the main table in
-    the dump's replies, [(type, dst)] in notifications, whether the dump
-    ended). A notification carries the sequence number and port of the
-    request that caused it (zebra's), so only both together mark a reply."""
-    replies, notes = [], []
-    ended = False
-    off = 0
-    n = len(data)
-    while off + 16 <= n:
-        length, mtype, _flags, mseq, mpid = struct.unpack_from("=IHHII", data, off)
-        if length < 16:
-            break
-        reply = reply_to is not None and (mseq, mpid) == reply_to
-        if reply and mtype in (NLMSG_DONE, NLMSG_ERROR):
-            ended = True
-        elif mtype in (RTM_NEWROUTE, RTM_DELROUTE):
-            body = off + 16
-            fam, dst_len, _sl, _tos, table, proto = struct.unpack_from("BBBBBB", data, body)
-            if fam == socket.AF_INET and proto == RTPROT_BGP and dst_len == 32 and table == RT_TABLE_MAIN:
-                a = body + 12
-                end = off + length
-                while a + 4 <= end:
-                    alen, atype = struct.unpack_from("=HH", data, a)
-                    if alen < 4:
-                        break
-                    if atype == RTA_DST:
-                        (replies if reply else notes).append((mtype, socket.inet_ntoa(data[a + 4 : a + 8])))
-                    a += (alen + 3) & ~3
-        off += (length + 3) & ~3
-    return replies, notes, ended
+        return _dump(self.socks[ns], self.seq)[0]
 
 
 class NsWatch:
@@ -182,7 +189,7 @@ class NsWatch:
     is installed and is read without the lock. Each namespace gets one
     socket subscribed before its one initial dump (notifications that arrive
     meanwhile are applied after it); a socket that overflows (ENOBUFS) is
-    dumped again. The caller confirms the end with dumps (`NsRoutes`)."""
+    dumped again, and so is one the caller asks to `refresh`."""
 
     def __init__(self, netns_list):
         self.socks = {}
@@ -200,76 +207,42 @@ class NsWatch:
             self.socks[ns] = s
         self.by_fd = {s.fileno(): ns for ns, s in self.socks.items()}
         for ns in netns_list:
-            self._dump(ns)
+            self.refresh(ns)
 
     def close(self):
         for s in self.socks.values():
             s.close()
         self.socks = {}
 
-    def _dump(self, ns):
-        """One dump through the notification socket: dump replies carry our
-        sequence number; notifications read meanwhile are kept and applied
-        after the dump, in order."""
-        s = self.socks[ns]
+    def refresh(self, ns):
+        """Dumps namespace `ns` again; returns its routes."""
         self.seq += 1
-        seq = self.seq
-        rtm = struct.pack("BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
-        hdr = struct.pack("=IHHII", 16 + len(rtm), RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
-        s.send(hdr + rtm)
-        have = set()
-        later = []
-        import select
-        while True:
-            try:
-                data = s.recv(1 << 20)
-            except BlockingIOError:
-                select.select([s], [], [], 1.0)
-                continue
-            except OSError as e:
-                if e.errno == 105:  # ENOBUFS: notifications lost; the dump still comes
-                    continue
-                raise
-            replies, notes, done = _bgp_routes(data, (seq, s.getsockname()[0]))
-            for _t, dst in replies:
-                have.add(dst)
-            later.extend(notes)
-            if done:
-                break
-        for t, dst in later:
-            if t == RTM_NEWROUTE:
-                have.add(dst)
-            else:
-                have.discard(dst)
+        have, later = _dump(self.socks[ns], self.seq)
+        _apply(have, later)
         self.state[ns] = have
+        return have
 
     def pump(self, timeout):
         """Reads what has arrived (waiting up to `timeout` s for the first
         notification); returns the namespaces whose routes changed."""
-        import select
         changed = set()
         for ns in list(self.resync):
             self.resync.discard(ns)
-            self._dump(ns)
+            self.refresh(ns)
             changed.add(ns)
         ready, _, _ = select.select(list(self.socks.values()), [], [], timeout)
         for s in ready:
             ns = self.by_fd[s.fileno()]
-            have = self.state[ns]
             while True:
                 try:
                     data = s.recv(1 << 20)
                 except BlockingIOError:
                     break
                 except OSError as e:
-                    if e.errno == 105:
+                    if e.errno == ENOBUFS:
                         self.resync.add(ns)
                         break
                     raise
-                for t, dst in _bgp_routes(data)[1]:
-                    if t == RTM_NEWROUTE:
-                        have.add(dst)
-                    else:
-                        have.discard(dst)
+                _apply(self.state[ns], _bgp_routes(data)[1])
                 changed.add(ns)
         return changed
