@@ -3,8 +3,8 @@
 //! Each router gets its own FRR pathspace: `/etc/frr/<ps>/` (frr.conf,
 //! vtysh.conf) and `/var/run/frr/<ps>/` (pid files, vty sockets, logs). The
 //! daemons start the way FRR's own `frrcommon.sh` starts them (`-d -N <ps>`,
-//! `-A 127.0.0.1`), inside the router's namespace, zebra first; then
-//! `vtysh -N <ps> -b` applies the integrated configuration.
+//! `-A 127.0.0.1`), inside the router's namespace, zebra first; each reads
+//! the integrated configuration itself (`-f`).
 
 use crate::error::{io_err, ExecError};
 use crate::run::{describe, run_in};

@@ -806,6 +806,18 @@ pub(crate) fn build_phases(
             }
         }
     }
+    // Routers with the fewest links start first and the hubs last: a
+    // router whose peers are not up yet sits quiet while the others start.
+    // A 300-router Clos started spines first took 68-87 s to start its
+    // daemons instead of 20-30 s, every leaf's start slowed by the BGP work
+    // of those already up (docs/benchmarks.md).
+    let mut degree: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in &plan.links {
+        for end in [&l.a, &l.b] {
+            *degree.entry(end.node.as_str()).or_default() += 1;
+        }
+    }
+    routers.sort_by_key(|s| degree.get(s.node().as_str()).copied().unwrap_or(0));
     [
         ("namespaces", namespaces),
         ("bridges", bridges),

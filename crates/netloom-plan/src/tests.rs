@@ -101,6 +101,28 @@ fn switch_ports_and_phases() {
 }
 
 #[test]
+fn hubs_start_last() {
+    // "a-hub" comes first by name but has the most links: it starts last;
+    // routers with as many links keep their name order.
+    let nodes = ["a-hub", "r1", "r2", "r3"].map(|n| node(n, NodeKind::Router, None));
+    let links = vec![
+        Link::new(ep("a-hub:eth1"), ep("r1:eth1")),
+        Link::new(ep("a-hub:eth2"), ep("r2:eth1")),
+        Link::new(ep("a-hub:eth3"), ep("r3:eth1")),
+        Link::new(ep("r1:eth2"), ep("r3:eth2")),
+    ];
+    let t = Topology::new(LabName::new("t1").unwrap(), nodes.to_vec(), links);
+    let p = plan(&t, &PlanOptions::default()).unwrap();
+    let routers = p
+        .phases()
+        .into_iter()
+        .find(|ph| ph.name == "routers")
+        .unwrap();
+    let order: Vec<&str> = routers.steps.iter().map(|s| s.node().as_str()).collect();
+    assert_eq!(order, ["r2", "r1", "r3", "a-hub"]);
+}
+
+#[test]
 fn every_create_step_has_an_inverse() {
     let p = plan(&lab(), &PlanOptions::default()).unwrap();
     for phase in p.phases() {
