@@ -620,7 +620,8 @@ impl UpdateDelay {
     /// can cost more than everything else (bench/fabric: a 300-router Clos
     /// converged in 56-75 s with it, 82-163 s without; 100 routers in 11 s
     /// instead of 17). A router whose peers are all up ends read-only mode
-    /// at their first keepalive.
+    /// once each has sent its End-of-RIB or first keepalive, or at once for
+    /// peers that have just started themselves (their OPEN says so).
     pub const DEFAULT: UpdateDelay = UpdateDelay {
         max: 30,
         establish_wait: 10,

@@ -22,7 +22,8 @@
 //!   neighbours of a hub get them too.
 //! - `update-delay` (`routing.update_delay`, on by default): a bgpd that
 //!   has just started stays read-only (no best paths, no updates) until its
-//!   peers are up and have sent their End-of-RIB (or a first keepalive), so
+//!   peers are up and have sent their End-of-RIB (or a first keepalive; a
+//!   peer that has just started itself counts once its session is up), so
 //!   a fabric that starts at once exchanges each table once instead of
 //!   reacting to every session that comes up.
 
