@@ -33,6 +33,11 @@ pub struct Clos {
     pub hosts_per_leaf: u32,
     #[arg(long, value_enum, default_value = "bgp")]
     pub protocol: Protocol,
+    /// BGP keepalive and hold time in seconds, `KEEPALIVE/HOLD` (default
+    /// 3/9, FRR's datacenter timers). Longer ones keep the sessions of a
+    /// large fabric up while its routers start on a few CPUs.
+    #[arg(long, value_name = "KEEPALIVE/HOLD")]
+    pub timers: Option<String>,
     /// Lab name.
     #[arg(long, default_value = "clos")]
     pub name: String,
@@ -47,15 +52,26 @@ pub fn clos(c: &Clos) -> Result<String, String> {
         return Err("more than 60000 routers: the p2p pool would not hold the links".into());
     }
     netloom_model::LabName::new(c.name.clone()).map_err(|e| e.to_string())?;
+    let timers = match (&c.timers, c.protocol) {
+        (None, _) => (3, 9),
+        (Some(t), Protocol::Bgp) => parse_timers(t)?,
+        (Some(_), _) => {
+            return Err("--timers is a BGP setting; this fabric runs another protocol".into())
+        }
+    };
     let mut y = String::new();
     let w = &mut y;
     let _ = writeln!(
         w,
-        "# netloom generate clos --spines {} --leaves {} --hosts-per-leaf {} --protocol {}",
+        "# netloom generate clos --spines {} --leaves {} --hosts-per-leaf {} --protocol {}{}",
         c.spines,
         c.leaves,
         c.hosts_per_leaf,
-        c.protocol.as_str()
+        c.protocol.as_str(),
+        c.timers
+            .as_ref()
+            .map(|_| format!(" --timers {}/{}", timers.0, timers.1))
+            .unwrap_or_default()
     );
     let _ = writeln!(
         w,
@@ -69,7 +85,8 @@ pub fn clos(c: &Clos) -> Result<String, String> {
     let _ = writeln!(w, "routing:");
     let _ = writeln!(w, "  protocol: {}", c.protocol.as_str());
     if c.protocol == Protocol::Bgp {
-        let _ = writeln!(w, "  timers: {{keepalive: 3, hold: 9}}");
+        let (ka, hold) = timers;
+        let _ = writeln!(w, "  timers: {{keepalive: {ka}, hold: {hold}}}");
     }
     let _ = writeln!(w, "topology:");
     let _ = writeln!(w, "  nodes:");
@@ -121,6 +138,33 @@ pub fn clos(c: &Clos) -> Result<String, String> {
     Ok(y)
 }
 
+/// `KEEPALIVE/HOLD` in seconds, with the rules of a topology file's
+/// `routing.timers`.
+fn parse_timers(text: &str) -> Result<(u16, u16), String> {
+    let bad =
+        || format!("--timers {text:?}: expected KEEPALIVE/HOLD in seconds, like 3/9 or 20/60");
+    let (ka, hold) = text.split_once('/').ok_or_else(bad)?;
+    let ka: u16 = ka.trim().parse().map_err(|_| bad())?;
+    let hold: u16 = hold.trim().parse().map_err(|_| bad())?;
+    if ka == 0 {
+        return Err(format!(
+            "--timers {text}: the keepalive must be at least 1 second"
+        ));
+    }
+    if hold < 3 {
+        return Err(format!(
+            "--timers {text}: the hold time must be at least 3 seconds"
+        ));
+    }
+    if hold <= ka {
+        return Err(format!(
+            "--timers {text}: the hold time must be longer than the keepalive (usually three keepalives: {ka}/{})",
+            (u32::from(ka) * 3).min(65535)
+        ));
+    }
+    Ok((ka, hold))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +175,7 @@ mod tests {
             leaves,
             hosts_per_leaf: hosts,
             protocol: Protocol::Bgp,
+            timers: None,
             name: "clos".into(),
         }
     }
@@ -148,6 +193,34 @@ mod tests {
             assert_eq!(t.links.len() as u32, s * l + host_links);
             assert!(loaded.warnings.is_empty());
         }
+    }
+
+    #[test]
+    fn timers_reach_the_file_and_bad_ones_are_refused() {
+        let mut g = c(2, 4, 1);
+        g.timers = Some("20/60".into());
+        let text = clos(&g).unwrap();
+        assert!(text.contains("timers: {keepalive: 20, hold: 60}"), "{text}");
+        netloom_spec::load_str(&text, "clos.yml", std::path::Path::new("/"))
+            .unwrap_or_else(|d| panic!("{d}\n{text}"));
+        assert!(clos(&c(2, 4, 1))
+            .unwrap()
+            .contains("timers: {keepalive: 3, hold: 9}"));
+        for (bad, says) in [
+            ("20", "KEEPALIVE/HOLD"),
+            ("a/9", "KEEPALIVE/HOLD"),
+            ("0/9", "at least 1 second"),
+            ("1/2", "at least 3 seconds"),
+            ("10/10", "longer than the keepalive"),
+            ("3/70000", "KEEPALIVE/HOLD"),
+        ] {
+            g.timers = Some(bad.into());
+            let err = clos(&g).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        g.timers = Some("3/9".into());
+        g.protocol = Protocol::Ospf;
+        assert!(clos(&g).unwrap_err().contains("BGP setting"));
     }
 
     #[test]
