@@ -146,22 +146,17 @@ fn parse_timers(text: &str) -> Result<(u16, u16), String> {
     let (ka, hold) = text.split_once('/').ok_or_else(bad)?;
     let ka: u16 = ka.trim().parse().map_err(|_| bad())?;
     let hold: u16 = hold.trim().parse().map_err(|_| bad())?;
-    if ka == 0 {
-        return Err(format!(
-            "--timers {text}: the keepalive must be at least 1 second"
-        ));
-    }
-    if hold < 3 {
-        return Err(format!(
-            "--timers {text}: the hold time must be at least 3 seconds"
-        ));
-    }
-    if hold <= ka {
-        return Err(format!(
-            "--timers {text}: the hold time must be longer than the keepalive (usually three keepalives: {ka}/{})",
-            (u32::from(ka) * 3).min(65535)
-        ));
-    }
+    netloom_spec::spec::check_timers(ka, hold).map_err(|e| {
+        let hint = if hold >= 3 && hold <= ka {
+            format!(
+                " (usually three keepalives: {ka}/{})",
+                netloom_spec::spec::usual_hold(ka)
+            )
+        } else {
+            String::new()
+        };
+        format!("--timers {text}: {e}{hint}")
+    })?;
     Ok((ka, hold))
 }
 

@@ -2237,6 +2237,30 @@ fn seconds_map<const N: usize>(
     Some((values, ok))
 }
 
+/// The rules BGP timers follow wherever they are given (`routing.timers`,
+/// `netloom generate clos --timers`): a keepalive of at least 1 s, a hold
+/// time of at least 3 s and longer than the keepalive.
+pub fn check_timers(keepalive: u16, hold: u16) -> Result<(), String> {
+    if keepalive == 0 {
+        Err("the keepalive must be at least 1 second".into())
+    } else if hold < 3 {
+        Err(format!(
+            "hold time {hold}s is too short: BGP takes at least 3 seconds"
+        ))
+    } else if hold <= keepalive {
+        Err(format!(
+            "hold time {hold}s must be longer than the keepalive ({keepalive}s)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Three keepalives per hold time, the usual choice.
+pub fn usual_hold(keepalive: u16) -> u32 {
+    (u32::from(keepalive) * 3).min(65535)
+}
+
 fn walk_timers(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<TimersSpec> {
     let field = key.field.as_str();
     let ([keepalive, hold], ok) = seconds_map(
@@ -2253,28 +2277,16 @@ fn walk_timers(y: &Yaml, key: &Spanned<String>, sink: &mut Sink) -> Option<Timer
     };
     match (&spec.keepalive, &spec.hold) {
         (Some(k), Some(h)) => {
-            if h.value < 3 {
-                sink.error(
-                    h.span,
-                    &h.field,
+            if let Err(e) = check_timers(k.value, h.value) {
+                let hint = if h.value >= 3 {
                     format!(
-                        "hold time {}s is too short: BGP takes at least 3 seconds",
-                        h.value
-                    ),
-                );
-                return None;
-            }
-            if h.value <= k.value {
-                sink.error(
-                    h.span,
-                    &h.field,
-                    format!(
-                        "hold time {}s must be longer than the keepalive ({}s); three keepalives per hold time is usual (`hold: {}`)",
-                        h.value,
-                        k.value,
-                        (u32::from(k.value) * 3).min(65535)
-                    ),
-                );
+                        "; three keepalives per hold time is usual (`hold: {}`)",
+                        usual_hold(k.value)
+                    )
+                } else {
+                    String::new()
+                };
+                sink.error(h.span, &h.field, format!("{e}{hint}"));
                 return None;
             }
             Some(spec)
