@@ -27,9 +27,9 @@ build: deps web
 	$(CARGO) build --release -p netloom-cli
 
 run: build
-	$(NETLOOM) deploy -t $(LAB) --reconfigure
+	$(NETLOOM) deploy -t $(LAB) --reconfigure --wait
 	@echo
-	@echo "Lab is up. Try:"
+	@echo "Lab is up and its routing has converged. Try:"
 	@echo "  $(NETLOOM) inspect"
 	@echo "  $(NETLOOM) exec r1 -- vtysh -c 'show ip ospf neighbor'"
 	@echo "  $(NETLOOM) exec h1 -- ping -c3 192.168.3.10"

@@ -3,6 +3,7 @@
 
 import type {
   ExecResult,
+  LabRouting,
   LabView,
   LinkChange,
   LinkView,
@@ -145,6 +146,8 @@ export const api = {
     send("DELETE", `/api/v1/labs/${enc(lab)}/links/${enc(endpoint)}`).then(() => undefined),
   changeLink: (lab: string, endpoint: string, change: LinkChange) =>
     json<LinkView>("PATCH", `/api/v1/labs/${enc(lab)}/links/${enc(endpoint)}`, change),
+
+  routing: (lab: string) => json<LabRouting>("GET", `/api/v1/labs/${enc(lab)}/routing`),
 
   events: (lab: string, after: number) =>
     json<NetloomEvent[]>("GET", `/api/v1/events?lab=${enc(lab)}&after=${after}`),

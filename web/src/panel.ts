@@ -1,10 +1,12 @@
-// The side panel: the lab, a node (status, interfaces, addresses, FRR
-// configuration) or a link (properties per direction, live edit, counters).
+// The side panel: the lab (with its routing, polled while shown), a node
+// (status, interfaces, addresses, FRR configuration) or a link (properties
+// per direction, live edit, counters).
 
 import { api, ApiError } from "./api";
 import { clear, h, toast } from "./dom";
 import { ICON_SVG, KIND_COLOR, KIND_LABEL, STATUS_COLOR } from "./icons";
-import type { Impairments, LabView, LinkChange, LinkView, NetloomEvent, NodeView, WireProps } from "./types";
+import { followFingerprint, routingStatus, whyNotReady, type RoutingState, type Steady } from "./routing";
+import type { Impairments, LabRouting, LabView, LinkChange, LinkView, NetloomEvent, NodeView, WireProps } from "./types";
 import {
   bpsToMbitField,
   formatBytes,
@@ -30,6 +32,19 @@ export interface PanelActions {
   exportLab(): void;
   destroyLab(): void;
 }
+
+/** How often the lab panel asks for the lab's routing. */
+const ROUTING_POLL_MS = 2000;
+
+/** How many routers that are not ready the lab panel names. */
+const NAME_NOT_READY = 10;
+
+const ROUTING_COLOR: Record<RoutingState, string> = {
+  converged: STATUS_COLOR.running,
+  settling: STATUS_COLOR.recovering,
+  converging: STATUS_COLOR.degraded,
+  none: STATUS_COLOR.missing,
+};
 
 export type Selection = { type: "node"; name: string } | { type: "link"; a: string } | null;
 
@@ -62,6 +77,7 @@ function kv(rows: [string, Node | string | null | undefined][]): HTMLElement {
 export class Panel {
   private configCache = new Map<string, { text: string; daemons: string[] } | ApiError>();
   private renderedKey = "";
+  private routing = new RoutingWatch();
 
   constructor(
     private root: HTMLElement,
@@ -76,6 +92,7 @@ export class Panel {
   reset(): void {
     this.configCache.clear();
     this.renderedKey = "";
+    this.routing.follow(null, null);
   }
 
   render(
@@ -96,22 +113,27 @@ export class Panel {
     const scroll = this.root.scrollTop;
     clear(this.root);
     if (!lab) {
+      this.routing.follow(null, null);
       this.root.append(h("div", { class: "panel-empty" }, "No lab open."));
       return;
     }
+    let routingBody: HTMLElement | null = null;
     if (sel?.type === "node") {
       const node = lab.nodes.find((n) => n.name === sel.name);
       if (node) this.renderNode(lab, node, statusOf(node));
-      else this.renderLab(lab, statusOf, events);
+      else routingBody = this.renderLab(lab, statusOf, events);
     } else if (sel?.type === "link") {
       const link = lab.links.find((l) => l.a === sel.a);
       if (link) this.renderLink(lab, link);
-      else this.renderLab(lab, statusOf, events);
-    } else this.renderLab(lab, statusOf, events);
+      else routingBody = this.renderLab(lab, statusOf, events);
+    } else routingBody = this.renderLab(lab, statusOf, events);
+    // Only the lab panel follows the lab's routing.
+    this.routing.follow(routingBody ? lab.name : null, routingBody);
     this.root.scrollTop = scroll;
   }
 
-  private renderLab(lab: LabView, statusOf: (n: NodeView) => string, events: NetloomEvent[]): void {
+  /** Draws the lab panel; the element its routing section is shown in. */
+  private renderLab(lab: LabView, statusOf: (n: NodeView) => string, events: NetloomEvent[]): HTMLElement {
     const counts = { router: 0, switch: 0, host: 0 };
     const byStatus = new Map<string, number>();
     for (const n of lab.nodes) {
@@ -121,6 +143,7 @@ export class Panel {
     }
     const sites = new Set(lab.nodes.map((n) => n.site).filter(Boolean));
     const created = lab.created_at ? new Date(lab.created_at * 1000).toLocaleString() : "";
+    const routingBody = h("div", { class: "routing-body" });
     this.root.append(
       h(
         "header",
@@ -144,6 +167,7 @@ export class Panel {
           ...[...byStatus].map(([s, n]) => h("span", { class: "status-count" }, badge(s), ` ${n}`)),
         ),
       ),
+      section("Routing", routingBody),
       section(
         "Actions",
         h(
@@ -177,6 +201,7 @@ export class Panel {
       ),
       h("p", { class: "panel-tip muted" }, "Select a node or a link to see its details. Double-click a node to open its console."),
     );
+    return routingBody;
   }
 
   private renderNode(lab: LabView, node: NodeView, status: string): void {
@@ -525,4 +550,129 @@ export class Panel {
 function withSource(text: string, w: WireProps, field: string): HTMLElement {
   const src = w.sources?.[field];
   return h("span", {}, text, src ? h("span", { class: "source", title: `from ${src}` }, ` (${src})`) : null);
+}
+
+/**
+ * A lab's routing, asked of the daemon every ROUTING_POLL_MS while the lab
+ * panel shows it (never two requests at once), and shown there. The panel
+ * draws a new element on every render; the last answer is kept, so the
+ * fingerprint is followed across polls as `netloom wait` follows it.
+ */
+class RoutingWatch {
+  private lab: string | null = null;
+  private body: HTMLElement | null = null;
+  /** Bumped whenever the lab followed changes: answers for an older one are dropped. */
+  private generation = 0;
+  private timer: number | undefined;
+  private busy = false;
+  /** A poll asked for while another was under way (for a newly followed lab). */
+  private again = false;
+  private report: LabRouting | null = null;
+  /** When the report arrived (ms, `performance.now()`). */
+  private at = 0;
+  private steady: Steady | null = null;
+  private error: string | null = null;
+
+  /** Shows `lab`'s routing in `body` and keeps it up to date; a null lab stops. */
+  follow(lab: string | null, body: HTMLElement | null): void {
+    if (lab !== this.lab) {
+      this.generation++;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.again = false;
+      this.lab = lab;
+      this.report = null;
+      this.steady = null;
+      this.error = null;
+      if (lab) this.poll();
+    }
+    this.body = body;
+    this.show();
+  }
+
+  private poll(): void {
+    this.timer = undefined;
+    const lab = this.lab;
+    if (!lab) return;
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    const gen = this.generation;
+    // A hidden page asks nothing; it looks again when shown.
+    if (document.visibilityState !== "visible") {
+      this.timer = window.setTimeout(() => this.poll(), ROUTING_POLL_MS);
+      return;
+    }
+    this.busy = true;
+    const asked = performance.now();
+    let stop = false;
+    api
+      .routing(lab)
+      .then((r) => {
+        if (gen !== this.generation) return;
+        const now = performance.now();
+        this.report = r;
+        this.at = now;
+        this.steady = followFingerprint(this.steady, r, now);
+        this.error = null;
+      })
+      .catch((e) => {
+        if (gen !== this.generation) return;
+        // Not logged in any more: the login screen says so.
+        stop = e instanceof ApiError && e.status === 401;
+        this.error = `Cannot read the routing: ${e instanceof Error ? e.message : String(e)}`;
+      })
+      .finally(() => {
+        this.busy = false;
+        if (this.again) {
+          this.again = false;
+          this.poll();
+          return;
+        }
+        if (gen !== this.generation) return;
+        this.show();
+        // A slow answer (a large lab) means a longer pause: the daemon
+        // spends at most half the time answering.
+        if (!stop) this.timer = window.setTimeout(() => this.poll(), Math.max(ROUTING_POLL_MS, performance.now() - asked));
+      });
+  }
+
+  private show(): void {
+    const body = this.body;
+    if (!body) return;
+    const r = this.report;
+    if (this.error) {
+      body.replaceChildren(h("p", { class: "error-text routing-error" }, this.error));
+      return;
+    }
+    if (!r) {
+      body.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+      return;
+    }
+    const { state, text } = routingStatus(r, this.steady, this.at);
+    const waiting = r.routers.filter((x) => !x.ready);
+    const detail =
+      state === "converged"
+        ? `${r.routers_total} router${r.routers_total === 1 ? "" : "s"} ready, routes unchanged for ${r.settle_s} s or more`
+        : state === "settling"
+          ? `Every router is ready; waiting for the routes to stay unchanged for ${r.settle_s} s`
+          : state === "none"
+            ? "The lab has no routers."
+            : null;
+    const parts: HTMLElement[] = [
+      h("div", { class: "routing-status", "data-state": state }, h("span", { class: "badge", style: `--c: ${ROUTING_COLOR[state]}` }, text)),
+    ];
+    if (detail) parts.push(h("p", { class: "muted small routing-detail" }, detail));
+    if (waiting.length)
+      parts.push(
+        h(
+          "ul",
+          { class: "routing-waiting" },
+          ...waiting.slice(0, NAME_NOT_READY).map((x) => h("li", {}, whyNotReady(x))),
+          waiting.length > NAME_NOT_READY ? h("li", { class: "muted" }, `... and ${waiting.length - NAME_NOT_READY} more`) : null,
+        ),
+      );
+    body.replaceChildren(...parts);
+  }
 }

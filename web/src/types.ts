@@ -138,3 +138,50 @@ export interface ExecResult {
   stderr: string;
   timed_out: boolean;
 }
+
+/** Sessions of one protocol on one router. */
+export interface Sessions {
+  /** Established (BGP) or Full / 2-Way (OSPF). */
+  up: number;
+  /** Configured peers (BGP, not counting those shut down) or neighbours seen (OSPF). */
+  total: number;
+  /** The others: `10.0.0.1 Active`. */
+  down?: string[];
+  /** OSPF: the least time between two originations of one of the router's LSAs. */
+  lsa_min_interval_ms?: number;
+}
+
+/** One router's routing. */
+export interface RouterRouting {
+  node: string;
+  /** Sessions all up and no expected prefix missing. */
+  ready: boolean;
+  bgp?: Sessions;
+  ospf?: Sessions;
+  /** Prefixes planned elsewhere in the fabric this router should reach (0: no planned fabric). */
+  expected: number;
+  /** How many of those the kernel has no route to. */
+  missing: number;
+  /** The first few of them. */
+  missing_first?: string[];
+  /** Routes in the kernel's main table. */
+  routes: number;
+  /** Routes with more than one next hop. */
+  ecmp_routes: number;
+  /** Why the router could not be checked completely. */
+  error?: string;
+}
+
+/** A lab's routing (`GET /api/v1/labs/{lab}/routing`). */
+export interface LabRouting {
+  lab: string;
+  /** Every router ready. */
+  converged: boolean;
+  ready: number;
+  routers_total: number;
+  /** A hash of every router's kernel routes: unchanged between two reports, no route changed. */
+  fingerprint: string;
+  /** How long the fingerprint should stay the same before the routes count as settled. */
+  settle_s: number;
+  routers: RouterRouting[];
+}

@@ -8,6 +8,7 @@ use netloom_linux::enter;
 mod generate;
 mod link;
 mod table;
+mod wait;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -45,6 +46,25 @@ enum Cmd {
         /// Destroy the lab first if it is already deployed.
         #[arg(long)]
         reconfigure: bool,
+        /// Then wait until its routing has converged (as `netloom wait`;
+        /// `--timeout` and `--settle` apply).
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        wait_for: wait::WaitFor,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Wait until a lab's routing has converged: every router's BGP and
+    /// OSPF sessions up, a route to every loopback and host segment of a
+    /// planned fabric, and no route changing for `--settle` seconds.
+    Wait {
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(short = 't', long = "topo", conflicts_with = "name")]
+        topo: Option<PathBuf>,
+        #[command(flatten)]
+        wait_for: wait::WaitFor,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -280,8 +300,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Deploy {
             topo,
             reconfigure,
+            wait,
+            wait_for,
             format,
-        } => deploy(&topo, reconfigure, format),
+        } => {
+            if !wait && wait_for.given() {
+                bail!("--timeout and --settle say how to wait: add --wait");
+            }
+            deploy(&topo, reconfigure, wait.then_some(wait_for), format)
+        }
+        Cmd::Wait {
+            name,
+            topo,
+            wait_for,
+            format,
+        } => {
+            let name = match topo {
+                Some(t) => Some(lab_name_of(&t)?),
+                None => name,
+            };
+            wait_cmd(name, wait_for, format)
+        }
         Cmd::Destroy {
             topo,
             name,
@@ -544,7 +583,27 @@ fn lab_name_of(path: &Path) -> Result<String> {
         .ok_or_else(|| anyhow!("{} has no top-level `name:`", path.display()))
 }
 
-fn deploy(path: &Path, reconfigure: bool, format: Format) -> Result<ExitCode> {
+fn wait_cmd(name: Option<String>, wait_for: wait::WaitFor, format: Format) -> Result<ExitCode> {
+    let client = Client::connect_or_start()?;
+    let lab = client.pick_lab(name.as_deref(), "router", |l| {
+        l.nodes
+            .iter()
+            .any(|n| n.kind == netloom_model::NodeKind::Router)
+    })?;
+    let (report, took) = wait::converge(&client, &lab.name, wait_for, std::time::Instant::now())?;
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Table => println!("{}", wait::summary(&report, took, "the wait began")),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn deploy(
+    path: &Path,
+    reconfigure: bool,
+    wait_for: Option<wait::WaitFor>,
+    format: Format,
+) -> Result<ExitCode> {
     let topo = load(path)?;
     let client = Client::connect_or_start()?;
     let lab = topo.name.to_string();
@@ -584,6 +643,10 @@ fn deploy(path: &Path, reconfigure: bool, format: Format) -> Result<ExitCode> {
                 view.links.len(),
                 started.elapsed().as_secs_f64()
             );
+            if let Some(w) = wait_for {
+                let (report, took) = wait::converge(&client, &view.name, w, started)?;
+                eprintln!("{}", wait::summary(&report, took, "the deploy began"));
+            }
             print_labs(&[view], format)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -55,13 +55,15 @@ fn ospf_triangle_converges_and_hosts_ping_across_routers() {
 #[test]
 fn bgp_pair_establishes_and_hosts_ping() {
     let Some(env) = Env::new() else { return };
-    env.deploy(&example("bgp-pair/lab.yml"));
-    env.wait_for("BGP session Established", Duration::from_secs(60), || {
-        let v = env.vtysh_json("r1", "show bgp summary json")?;
-        let peer = &v["ipv4Unicast"]["peers"]["10.0.0.1"];
-        (peer["state"] == "Established").then_some(())
-    });
-    env.wait_ping("h1", "192.168.2.10", Duration::from_secs(30));
+    // `--wait` returns once routing has converged: no polling after it.
+    let file = example("bgp-pair/lab.yml");
+    env.ok(&["deploy", "-t", file.to_str().unwrap(), "--wait"]);
+    let v = env.vtysh_json("r1", "show bgp summary json").unwrap();
+    assert_eq!(
+        v["ipv4Unicast"]["peers"]["10.0.0.1"]["state"], "Established",
+        "{v}"
+    );
+    assert!(env.ping("h1", "192.168.2.10"));
     let routes = env.vtysh_json("r1", "show ip route json").unwrap();
     assert_eq!(routes["192.168.2.0/24"][0]["protocol"], "bgp", "{routes}");
     env.ok(&["destroy", "--name", "bgp-pair"]);
@@ -100,8 +102,8 @@ fn switch_lab_joins_three_hosts() {
 fn containerlab_file_runs_unchanged() {
     let Some(env) = Env::new() else { return };
     let file = example("clab-frr/lab.clab.yml");
-    env.deploy(&file);
-    env.wait_ping("client1", "172.20.2.100", Duration::from_secs(60));
+    env.ok(&["deploy", "-t", file.to_str().unwrap(), "--wait"]);
+    assert!(env.ping("client1", "172.20.2.100"));
     let json = env.ok(&["inspect", "-t", file.to_str().unwrap(), "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let core = v[0]["nodes"]
@@ -127,15 +129,11 @@ fn containerlab_file_runs_unchanged() {
 fn planet_routes_ospf_over_distance() {
     let Some(env) = Env::new() else { return };
     let file = example("planet/lab.yml");
-    env.deploy(&file);
+    env.ok(&["deploy", "-t", file.to_str().unwrap(), "--wait"]);
     for r in ["tokyo", "london", "newyork"] {
-        env.wait_for(
-            &format!("{r} to have 2 Full OSPF neighbors"),
-            Duration::from_secs(90),
-            || (ospf_full_neighbors(&env, r) == 2).then_some(()),
-        );
+        assert_eq!(ospf_full_neighbors(&env, r), 2, "{r}");
     }
-    env.wait_ping("h-tokyo", "192.168.3.10", Duration::from_secs(30));
+    assert!(env.ping("h-tokyo", "192.168.3.10"));
     // Tokyo - New York: the typical RTT of 165 ms, plus a little jitter.
     let out = env.exec("h-tokyo", &["ping", "-c", "5", "-i", "0.2", "192.168.3.10"]);
     let text = String::from_utf8_lossy(&out.stdout);

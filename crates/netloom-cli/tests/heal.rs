@@ -60,7 +60,8 @@ fn running_config(env: &Env, node: &str) -> String {
 fn a_killed_bgpd_comes_back_with_the_saved_configuration() {
     let Some(env) = Env::new() else { return };
     let _serial = common::serial();
-    env.deploy(&example("bgp-pair/lab.yml"));
+    let (dir, file) = common::example_copy("bgp-pair/lab.yml");
+    env.deploy(&file);
     env.wait_for("BGP up", Duration::from_secs(60), || {
         bgp_established(&env, "r1").then_some(())
     });
@@ -92,6 +93,9 @@ fn a_killed_bgpd_comes_back_with_the_saved_configuration() {
     assert!(out.contains("saved 2 router configurations"), "{out}");
     let saved = running_config(&env, "r1");
     assert!(saved.contains("saved-by-test"), "{saved}");
+    // ... and written next to the topology file.
+    let on_disk = std::fs::read_to_string(dir.path().join("bgp-pair.saved/r1.conf")).unwrap();
+    assert!(on_disk.contains("saved-by-test"), "{on_disk}");
     assert!(
         saved.len() > 6000 && saved.contains("seq 150 permit"),
         "{saved}"

@@ -112,6 +112,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/labs/{lab}/nodes/{node}/config", get(node_config))
         .route("/api/v1/labs/{lab}/nodes/{node}/console", get(ws::console))
         .route("/api/v1/labs/{lab}/plan", get(lab_plan))
+        .route("/api/v1/labs/{lab}/routing", get(lab_routing))
         .route("/api/v1/labs/{lab}/save", post(save_lab))
         .route(
             "/api/v1/labs/{lab}/chaos",
@@ -516,6 +517,14 @@ async fn lab_plan(
 ) -> ApiResult<netloom_plan::Plan> {
     let service = state.service.clone();
     Ok(Json(blocking(move || service.plan_of(&lab)).await?))
+}
+
+async fn lab_routing(
+    State(state): State<Arc<ApiState>>,
+    Path(lab): Path<String>,
+) -> ApiResult<crate::routing::LabRouting> {
+    let service = state.service.clone();
+    Ok(Json(blocking(move || service.routing(&lab)).await?))
 }
 
 /// A router's rendered FRR configuration and daemons.

@@ -10,7 +10,8 @@ pub const DEFAULT_HOME: &str = "/var/lib/netloom";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7447";
 
 /// The daemon's configuration. Environment variables override defaults:
-/// `NETLOOM_HOME`, `NETLOOM_PREFIX`, `NETLOOM_LISTEN`.
+/// `NETLOOM_HOME`, `NETLOOM_PREFIX`, `NETLOOM_LISTEN`, and
+/// `NETLOOM_FRR_POLL_FIX=off` to start FRR without the poll fix.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// State directory: database, token, daemon info, logs.
@@ -18,6 +19,10 @@ pub struct Config {
     /// Ownership prefix of every kernel object this daemon creates.
     pub prefix: String,
     pub listen: SocketAddr,
+    /// Start FRR's daemons with the poll fix
+    /// ([`netloom_linux::frrpoll`]); on unless `NETLOOM_FRR_POLL_FIX`
+    /// is `off`, `0`, `no` or `false`.
+    pub frr_poll_fix: bool,
 }
 
 impl Config {
@@ -31,10 +36,17 @@ impl Config {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address"));
+        let frr_poll_fix = !std::env::var("NETLOOM_FRR_POLL_FIX").is_ok_and(|v| {
+            matches!(
+                v.to_ascii_lowercase().as_str(),
+                "off" | "0" | "no" | "false"
+            )
+        });
         Config {
             home,
             prefix,
             listen,
+            frr_poll_fix,
         }
     }
 
@@ -49,6 +61,10 @@ impl Config {
     }
     pub fn log_path(&self) -> PathBuf {
         self.home.join("daemon.log")
+    }
+    /// Where the FRR poll fix library is written.
+    pub fn lib_dir(&self) -> PathBuf {
+        self.home.join("lib")
     }
     pub fn lock_path(&self) -> PathBuf {
         self.home.join("daemon.lock")

@@ -801,7 +801,7 @@ impl Service {
     }
 
     /// Waits (up to `limit`) until a repaired router's routing is back:
-    /// every BGP neighbour Established and every OSPF neighbour Full.
+    /// its sessions up, as [`crate::routing::sessions_up`] counts them.
     /// Records the time as the `routing` phase and an event.
     pub fn await_routing(&self, f: &Failure, limit: Duration) {
         let Ok(plan) = self.plan_of(&f.lab) else {
@@ -810,6 +810,7 @@ impl Service {
         let Some(frr) = plan.node(&f.node).and_then(|n| n.frr.clone()) else {
             return;
         };
+        let facing = crate::routing::ospf_facing(&plan, &f.node);
         let end = Instant::now() + limit;
         while Instant::now() < end {
             // Stop once the lab is gone; while it changes (another repair,
@@ -827,7 +828,9 @@ impl Service {
                 std::thread::sleep(Duration::from_millis(100));
                 continue;
             }
-            if routing_up(&self.exec.vtysh, &frr) {
+            let up = crate::routing::sessions(&frr, &facing)
+                .is_ok_and(|s| crate::routing::sessions_up(&s));
+            if up {
                 let d = f.detected.elapsed();
                 self.heal.observe("routing", d);
                 let _ = self.store.add_event(
@@ -850,93 +853,6 @@ impl Service {
             &format!("sessions not all up after {} s", limit.as_secs()),
         );
     }
-}
-
-/// A vtysh command's JSON answer; `None` when it fails or takes more than
-/// 5 s (a hung daemon).
-fn vtysh_json(
-    vtysh: &std::path::Path,
-    frr: &netloom_plan::FrrPlan,
-    cmd: &str,
-) -> Option<serde_json::Value> {
-    let mut child = std::process::Command::new(vtysh)
-        .arg("-N")
-        .arg(netloom_linux::frr_pathspace(&frr.pathspace))
-        .arg("-c")
-        .arg(cmd)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut stdout = child.stdout.take()?;
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
-        buf
-    });
-    let end = Instant::now() + Duration::from_secs(5);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(5)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
-    };
-    let out = reader.join().ok()?;
-    if !status.success() {
-        return None;
-    }
-    serde_json::from_slice(&out).ok()
-}
-
-/// Every configured BGP peer Established and every OSPF neighbour Full
-/// (a router running neither is up as soon as it runs).
-fn routing_up(vtysh: &std::path::Path, frr: &netloom_plan::FrrPlan) -> bool {
-    let has = |d: &str| frr.daemons.iter().any(|x| x == d);
-    if has("bgpd") {
-        let Some(v) = vtysh_json(vtysh, frr, "show bgp summary json") else {
-            return false;
-        };
-        let mut any = false;
-        for (_, family) in v.as_object().into_iter().flatten() {
-            for (_, peer) in family["peers"].as_object().into_iter().flatten() {
-                any = true;
-                if peer["state"] != "Established" {
-                    return false;
-                }
-            }
-        }
-        if !any && frr.config.contains(" neighbor ") {
-            return false;
-        }
-    }
-    if has("ospfd") {
-        let Some(v) = vtysh_json(vtysh, frr, "show ip ospf neighbor json") else {
-            return false;
-        };
-        let mut any = false;
-        for (_, list) in v["neighbors"].as_object().into_iter().flatten() {
-            for n in list.as_array().into_iter().flatten() {
-                any = true;
-                let state = n["nbrState"]
-                    .as_str()
-                    .or_else(|| n["state"].as_str())
-                    .unwrap_or("");
-                if !state.starts_with("Full") {
-                    return false;
-                }
-            }
-        }
-        if !any && frr.config.contains("router ospf") && frr.config.contains(" ip ospf") {
-            return false;
-        }
-    }
-    true
 }
 
 /// Milliseconds since `t`, for the repair's debug log.

@@ -18,6 +18,7 @@ pub mod config;
 pub mod edit;
 pub mod heal;
 pub mod openapi;
+pub mod routing;
 pub mod service;
 pub mod store;
 pub mod supervisor;
@@ -114,8 +115,23 @@ pub async fn serve(cfg: Config) -> Result<(), DaemonError> {
 
     let token = load_or_create_token(&cfg.token_path()).map_err(home_err(&cfg.home))?;
     let store = store::Store::open(&cfg.db_path())?;
-    let service =
-        service::Service::new(cfg.prefix.clone(), store, netloom_linux::Executor::new()).into_arc();
+    let mut exec = netloom_linux::Executor::new();
+    if cfg.frr_poll_fix {
+        match netloom_linux::frrpoll::install(&cfg.lib_dir()) {
+            Ok(lib) => {
+                tracing::info!(lib = %lib.display(), "FRR daemons start with the poll fix");
+                exec.frr_preload = Some(lib);
+            }
+            Err(e) => tracing::warn!(
+                dir = %cfg.lib_dir().display(),
+                error = %e,
+                "could not write the FRR poll fix; FRR daemons start without it"
+            ),
+        }
+    } else {
+        tracing::info!("NETLOOM_FRR_POLL_FIX is off: FRR daemons start without the poll fix");
+    }
+    let service = service::Service::new(cfg.prefix.clone(), store, exec).into_arc();
     let adopted = service.adopt()?;
     tracing::info!(labs = ?adopted, "adopted running labs");
     // Watches the labs from now on; repairs what failed while no daemon

@@ -51,6 +51,7 @@ fn ops() -> Vec<Op> {
         op("delete", "/api/v1/labs/{lab}", "Destroy a lab", None, 200, json!({"type":"object","properties":{"lab":{"type":"string"}}})),
         op("get", "/api/v1/labs/{lab}/export", "The running lab as a topology file (YAML)", None, 200, text.clone()),
         op("get", "/api/v1/labs/{lab}/plan", "The plan the lab runs (live changes included)", None, 200, json!({"type":"object"})),
+        op("get", "/api/v1/labs/{lab}/routing", "Whether the lab's routing has converged: each router's sessions (from FRR) and routes (from the kernel)", None, 200, r("Routing")),
         op("post", "/api/v1/labs/{lab}/nodes", "Add a running node", Some(json!({
             "type": "object", "required": ["kind"],
             "properties": {
@@ -159,6 +160,24 @@ fn schemas() -> Value {
             "nodes": array(r("Node")), "links": array(r("Link")) } },
         "Applied": { "type": "object", "properties": {
             "changes": array(json!({"type":"string"})), "lab": r("Lab") } },
+        "Sessions": { "type": "object", "properties": {
+            "up": {"type":"integer"}, "total": {"type":"integer"},
+            "down": array(json!({"type":"string", "description": "`10.0.0.1 Active`"})),
+            "lsa_min_interval_ms": {"type":["integer","null"], "description": "OSPF: the least time between two originations of one of the router's LSAs"} } },
+        "RouterRouting": { "type": "object", "properties": {
+            "node": {"type":"string"}, "ready": {"type":"boolean"},
+            "bgp": {"oneOf":[r("Sessions"), {"type":"null"}]},
+            "ospf": {"oneOf":[r("Sessions"), {"type":"null"}]},
+            "expected": {"type":"integer", "description": "Planned fabric prefixes it should reach"},
+            "missing": {"type":"integer"}, "missing_first": array(json!({"type":"string"})),
+            "routes": {"type":"integer"}, "ecmp_routes": {"type":"integer"},
+            "error": {"type":["string","null"]} } },
+        "Routing": { "type": "object", "properties": {
+            "lab": {"type":"string"}, "converged": {"type":"boolean"},
+            "ready": {"type":"integer"}, "routers_total": {"type":"integer"},
+            "fingerprint": {"type":"string", "description": "Changes whenever any router's kernel routes change"},
+            "settle_s": {"type":"number", "description": "How long the fingerprint should stay unchanged before routes count as settled"},
+            "routers": array(r("RouterRouting")) } },
         "Event": { "type": "object", "properties": {
             "id": {"type":"integer"}, "ts_ms": {"type":"integer"}, "lab": {"type":"string"},
             "node": {"type":["string","null"]}, "kind": {"type":"string"}, "message": {"type":"string"} } },

@@ -217,6 +217,9 @@ pub struct Service {
         Mutex<std::collections::HashMap<String, std::sync::Arc<crate::chaos::ChaosRun>>>,
     /// Signalled whenever a lab stops being busy.
     freed: std::sync::Condvar,
+    /// Routers found with every session up, by `lab/node`: the hash of
+    /// their routes then, and when (see [`Service::routing`]).
+    pub(crate) sessions_seen: Mutex<crate::routing::SessionsSeen>,
 }
 
 /// How long one observation of a lab serves readers.
@@ -275,6 +278,7 @@ impl Service {
             chaos: Mutex::new(std::collections::HashMap::new()),
             me: std::sync::OnceLock::new(),
             freed: std::sync::Condvar::new(),
+            sessions_seen: Mutex::new(std::collections::HashMap::new()),
         }
     }
 

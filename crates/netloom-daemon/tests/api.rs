@@ -60,6 +60,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/labs/{lab}"),
     ("GET", "/api/v1/labs/{lab}/export"),
     ("GET", "/api/v1/labs/{lab}/plan"),
+    ("GET", "/api/v1/labs/{lab}/routing"),
     ("POST", "/api/v1/labs/{lab}/nodes"),
     ("DELETE", "/api/v1/labs/{lab}/nodes/{node}"),
     ("PATCH", "/api/v1/labs/{lab}/nodes/{node}"),

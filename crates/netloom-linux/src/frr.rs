@@ -49,6 +49,72 @@ pub fn run_dir(pathspace: &str) -> PathBuf {
     Path::new(FRR_RUN_DIR).join(pathspace)
 }
 
+/// Runs one command on a router's FRR daemon through its vty socket
+/// (`/var/run/frr/<ps>/<daemon>.vty`, `planned` the plan's pathspace), as
+/// vtysh does: the command goes out ending in a NUL, the answer ends in
+/// three NULs and a status byte (0: the command succeeded). Costs well
+/// under a millisecond, against tens for starting vtysh; `timeout` bounds
+/// the whole exchange (a hung daemon).
+pub fn vty_command(
+    planned: &str,
+    daemon: &str,
+    command: &str,
+    timeout: Duration,
+) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let path = run_dir(&frr_pathspace(planned)).join(format!("{daemon}.vty"));
+    let mut sock = std::os::unix::net::UnixStream::connect(&path)?;
+    let end = std::time::Instant::now() + timeout;
+    let left = || {
+        end.checked_duration_since(std::time::Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("{daemon} did not answer `{command}` within {timeout:?}"),
+                )
+            })
+    };
+    sock.set_write_timeout(Some(left()?))?;
+    let mut line = command.as_bytes().to_vec();
+    line.push(0);
+    sock.write_all(&line)?;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        sock.set_read_timeout(Some(left()?))?;
+        let n = match sock.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                left()?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("{daemon} closed its vty before answering `{command}`"),
+            ));
+        }
+        out.extend_from_slice(&buf[..n]);
+        if out.len() >= 4 && out[out.len() - 4..out.len() - 1] == [0, 0, 0] {
+            let status = out[out.len() - 1];
+            out.truncate(out.len() - 4);
+            let text = String::from_utf8_lossy(&out).into_owned();
+            return if status == 0 {
+                Ok(text)
+            } else {
+                Err(std::io::Error::other(format!(
+                    "{daemon} refused `{command}` (status {status}): {}",
+                    text.trim()
+                )))
+            };
+        }
+    }
+}
+
 struct Ids {
     frr_uid: Uid,
     frr_gid: Gid,
@@ -172,6 +238,14 @@ pub(crate) fn start(
             .arg(&conf_file)
             .arg("--log")
             .arg(format!("file:{}", log.display()));
+        if let Some(lib) = &exec.frr_preload {
+            let mut preload = lib.as_os_str().to_owned();
+            if let Some(more) = std::env::var_os("LD_PRELOAD").filter(|v| !v.is_empty()) {
+                preload.push(":");
+                preload.push(more);
+            }
+            cmd.env("LD_PRELOAD", preload);
+        }
         if daemon == "zebra" {
             // As Debian's /etc/frr/daemons: a large netlink buffer.
             cmd.arg("-s").arg("90000000");

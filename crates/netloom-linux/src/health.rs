@@ -11,10 +11,9 @@ use crate::procs;
 use netloom_plan::{FrrPlan, NodePlan};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::time::Duration;
 
@@ -124,33 +123,10 @@ fn vitals_of(node: &NodePlan, scanned: &[procs::ProcInfo]) -> (Vec<Vital>, Vec<S
 }
 
 /// Asks an FRR daemon for `show version` on its VTY socket and waits up to
-/// `timeout` for the answer: a frozen or hung daemon does not answer.
+/// `timeout` for the answer: a frozen or hung daemon does not answer
+/// (`TimedOut`).
 pub fn vty_probe(frr: &FrrPlan, daemon: &str, timeout: Duration) -> io::Result<()> {
-    let path = run_dir(&frr_pathspace(&frr.pathspace)).join(format!("{daemon}.vty"));
-    let mut s = UnixStream::connect(&path)?;
-    s.set_read_timeout(Some(timeout))?;
-    s.set_write_timeout(Some(timeout))?;
-    // vtysh's protocol: a command ends with NUL; the answer ends with three
-    // NULs and a status byte.
-    s.write_all(b"show version\0")?;
-    let mut buf = [0u8; 4096];
-    let mut tail: Vec<u8> = Vec::new();
-    loop {
-        let n = s.read(&mut buf)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("{daemon} closed its VTY socket"),
-            ));
-        }
-        tail.extend_from_slice(&buf[..n]);
-        if tail.len() >= 4 && tail[tail.len() - 4..tail.len() - 1] == [0, 0, 0] {
-            return Ok(());
-        }
-        if tail.len() > 8192 {
-            tail.drain(..tail.len() - 8);
-        }
-    }
+    crate::frr::vty_command(&frr.pathspace, daemon, "show version", timeout).map(|_| ())
 }
 
 /// A router's running configuration as `vtysh -c 'show running-config'`

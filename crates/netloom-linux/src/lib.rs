@@ -26,6 +26,7 @@
 pub mod enter;
 mod error;
 mod frr;
+pub mod frrpoll;
 pub mod health;
 mod standby;
 pub use standby::{free_twin_netns, is_twin, twin_netns};
@@ -39,10 +40,10 @@ mod teardown;
 mod wires;
 
 pub use error::{chain as error_chain, ApplyError, ExecError};
-pub use frr::{frr_pathspace, netns_of_pathspace, FRR_CONF_DIR, FRR_RUN_DIR};
+pub use frr::{frr_pathspace, netns_of_pathspace, vty_command, FRR_CONF_DIR, FRR_RUN_DIR};
 pub use netloom_plan::Plan;
 pub use ns::{in_netns, netns_path, NETNS_ENV_MARK, NETNS_RUN_DIR};
-pub use observe::{DaemonObserved, InterfaceObserved, LabObserved, NodeObserved};
+pub use observe::{DaemonObserved, InterfaceObserved, KernelRoute, LabObserved, NodeObserved};
 pub use teardown::{CleanupReport, RemovedProcess};
 pub use wires::{wire_props, DirCounters, Direction, WireCounters};
 
@@ -79,6 +80,10 @@ pub struct Executor {
     pub frr_bin_dir: PathBuf,
     /// The vtysh binary (`/usr/bin/vtysh`).
     pub vtysh: PathBuf,
+    /// A library put in `LD_PRELOAD` of every FRR daemon started: the
+    /// poll fix of [`frrpoll`] once [`frrpoll::install`] has written it.
+    /// None starts FRR as it is.
+    pub frr_preload: Option<PathBuf>,
     /// Time limit of one exec command (and of one vtysh call).
     pub exec_timeout: Duration,
     /// Worker threads for kernel phases (namespaces, links, ports, ...).
@@ -103,6 +108,7 @@ impl Executor {
         Self {
             frr_bin_dir: PathBuf::from("/usr/lib/frr"),
             vtysh: PathBuf::from("/usr/bin/vtysh"),
+            frr_preload: None,
             exec_timeout: Duration::from_secs(60),
             kernel_workers: 4,
             process_workers: 8,
@@ -443,28 +449,51 @@ impl Executor {
         teardown::purge(&namespaces, &pathspaces)
     }
 
-    /// What the kernel says about the nodes of `plan`.
-    pub fn observe(&self, plan: &Plan) -> LabObserved {
-        let nodes: Vec<Mutex<Option<NodeObserved>>> =
-            plan.nodes.iter().map(|_| Mutex::new(None)).collect();
+    /// `f` for each of `nodes`, on up to `kernel_workers` threads (which
+    /// `f` may move into other namespaces: each is a fresh thread); `None`
+    /// where `f` panicked.
+    fn each_node<T: Send>(
+        &self,
+        nodes: &[&NodePlan],
+        f: impl Fn(&NodePlan) -> T + Sync,
+    ) -> Vec<Option<T>> {
+        let out: Vec<Mutex<Option<T>>> = nodes.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
-        let workers = self.kernel_workers.max(1).min(plan.nodes.len().max(1));
+        let workers = self.kernel_workers.max(1).min(nodes.len().max(1));
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(node) = plan.nodes.get(i) else {
+                    let Some(node) = nodes.get(i) else {
                         break;
                     };
-                    *lock(&nodes[i]) = Some(observe::node(node));
+                    let v = f(node);
+                    *lock(&out[i]) = Some(v);
                 });
             }
         });
+        out.into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .collect()
+    }
+
+    /// The main-table routes (IPv4 and IPv6) of each of `nodes`, from the
+    /// kernel, or why they could not be read.
+    pub fn routes(&self, nodes: &[&NodePlan]) -> Vec<Result<Vec<KernelRoute>, String>> {
+        self.each_node(nodes, observe::routes)
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err("route dump failed".into())))
+            .collect()
+    }
+
+    /// What the kernel says about the nodes of `plan`.
+    pub fn observe(&self, plan: &Plan) -> LabObserved {
+        let all: Vec<&NodePlan> = plan.nodes.iter().collect();
         LabObserved {
             lab: plan.lab.to_string(),
-            nodes: nodes
+            nodes: self
+                .each_node(&all, observe::node)
                 .into_iter()
-                .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
                 .zip(&plan.nodes)
                 .map(|(o, n)| {
                     o.unwrap_or_else(|| NodeObserved {

@@ -14,7 +14,8 @@ use netlink_packet_route::link::{
     BridgeStpState, InfoBridge, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo,
     LinkMessage,
 };
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::route::{RouteAttribute, RouteHeader, RouteMessage, RouteType};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 use std::io;
 use std::os::fd::RawFd;
@@ -399,6 +400,35 @@ impl Netlink {
             })
             .filter(|l| name_and_master(l).1 == Some(master))
             .collect())
+    }
+
+    /// The routes of the main table, IPv4 then IPv6 (cached clones and
+    /// local routes left out).
+    pub fn routes(&mut self) -> io::Result<Vec<RouteMessage>> {
+        let mut out = Vec::new();
+        for family in [AddressFamily::Inet, AddressFamily::Inet6] {
+            let mut msg = RouteMessage::default();
+            msg.header.address_family = family;
+            for m in self.dump(RouteNetlinkMessage::GetRoute(msg))? {
+                let RouteNetlinkMessage::NewRoute(r) = m else {
+                    continue;
+                };
+                let table = r
+                    .attributes
+                    .iter()
+                    .find_map(|a| match a {
+                        RouteAttribute::Table(t) => Some(*t),
+                        _ => None,
+                    })
+                    .unwrap_or(u32::from(r.header.table));
+                if table == u32::from(RouteHeader::RT_TABLE_MAIN)
+                    && r.header.kind == RouteType::Unicast
+                {
+                    out.push(r);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// All addresses of the namespace.

@@ -5,9 +5,12 @@ use crate::netlink::Netlink;
 use crate::ns::{enter, open_netns};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol};
+use netlink_packet_route::AddressFamily;
 use netloom_plan::NodePlan;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::MetadataExt;
 
 /// The observed state of a lab, node by node (in plan order).
@@ -64,6 +67,77 @@ pub struct InterfaceObserved {
     pub master: Option<String>,
     /// Addresses in CIDR form (`10.0.0.1/24`, `fe80::1/64`).
     pub addresses: Vec<String>,
+}
+
+/// One route of a node's main table, as the kernel has it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct KernelRoute {
+    /// The destination in CIDR form (`10.0.0.1/32`, `::/0`).
+    pub dst: String,
+    /// Who installed it: `kernel` (connected), `static`, `bgp`, `ospf`,
+    /// `zebra`, or the protocol's number.
+    pub protocol: String,
+    /// How many next hops it has (2 or more: equal-cost multipath). A
+    /// route through a kernel next-hop group counts 1 and names the group.
+    pub nexthops: usize,
+    /// The next-hop group (`nhid`) it uses, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<u32>,
+}
+
+fn protocol_name(p: RouteProtocol) -> String {
+    match p {
+        RouteProtocol::Kernel => "kernel".into(),
+        RouteProtocol::Boot => "boot".into(),
+        RouteProtocol::Static => "static".into(),
+        RouteProtocol::Zebra => "zebra".into(),
+        RouteProtocol::Bgp => "bgp".into(),
+        RouteProtocol::Ospf => "ospf".into(),
+        RouteProtocol::Isis => "isis".into(),
+        RouteProtocol::Rip => "rip".into(),
+        RouteProtocol::Babel => "babel".into(),
+        RouteProtocol::KeepAlived => "keepalived".into(),
+        other => u8::from(other).to_string(),
+    }
+}
+
+fn kernel_route(r: &RouteMessage) -> KernelRoute {
+    let mut dst = None;
+    let mut nexthops = 1;
+    let mut group = None;
+    for a in &r.attributes {
+        match a {
+            RouteAttribute::Destination(RouteAddress::Inet(ip)) => dst = Some(IpAddr::V4(*ip)),
+            RouteAttribute::Destination(RouteAddress::Inet6(ip)) => dst = Some(IpAddr::V6(*ip)),
+            RouteAttribute::MultiPath(hops) => nexthops = hops.len(),
+            RouteAttribute::NhId(id) => group = Some(*id),
+            _ => {}
+        }
+    }
+    let v6 = r.header.address_family == AddressFamily::Inet6;
+    let dst = dst.unwrap_or(if v6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    });
+    KernelRoute {
+        dst: format!("{dst}/{}", r.header.destination_prefix_length),
+        protocol: protocol_name(r.header.protocol),
+        nexthops,
+        group,
+    }
+}
+
+/// The main-table routes of one node. Runs on a worker thread, which it
+/// moves into the node's namespace.
+pub(crate) fn routes(node: &NodePlan) -> Result<Vec<KernelRoute>, String> {
+    let file = open_netns(&node.netns).map_err(|e| format!("cannot open namespace: {e}"))?;
+    enter(&file, &node.netns).map_err(|e| crate::error::chain(&e))?;
+    let mut nl = Netlink::open().map_err(|e| format!("cannot open netlink: {e}"))?;
+    let routes = nl
+        .routes()
+        .map_err(|e| format!("cannot list routes: {e}"))?;
+    Ok(routes.iter().map(kernel_route).collect())
 }
 
 fn mac(bytes: &[u8]) -> String {

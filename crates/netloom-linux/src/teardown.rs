@@ -13,6 +13,10 @@ use std::time::Duration;
 /// How long processes get between SIGTERM and SIGKILL.
 pub(crate) const GRACE: Duration = Duration::from_secs(2);
 
+/// How many times a purge scans for processes and ends them before it
+/// gives up on ones that keep appearing.
+const KILL_ROUNDS: usize = 4;
+
 /// A process netloom ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RemovedProcess {
@@ -112,28 +116,50 @@ pub(crate) fn purge_within(
     // Only a namespace known by no inode needs every process's environment
     // read for netloom's mark.
     let environ = namespaces.len() > inodes.len();
-    let victims: Vec<RemovedProcess> = procs::scan_where(&|ino| inodes.contains_key(&ino), environ)
-        .into_iter()
-        .filter_map(|p| {
-            let owner = p
-                .netns_ino
-                .and_then(|ino| inodes.get(&ino).map(|n| n.to_string()))
-                .or_else(|| p.env_mark.clone().filter(|m| namespaces.contains(m)))
-                .or_else(|| p.frr_mark.clone().filter(|m| pathspaces.contains(m)))?;
-            Some(RemovedProcess {
-                pid: p.pid,
-                comm: p.comm,
-                owner,
+    let find_victims = || -> Vec<RemovedProcess> {
+        procs::scan_where(&|ino| inodes.contains_key(&ino), environ)
+            .into_iter()
+            .filter_map(|p| {
+                let owner = p
+                    .netns_ino
+                    .and_then(|ino| inodes.get(&ino).map(|n| n.to_string()))
+                    .or_else(|| p.env_mark.clone().filter(|m| namespaces.contains(m)))
+                    .or_else(|| p.frr_mark.clone().filter(|m| pathspaces.contains(m)))?;
+                Some(RemovedProcess {
+                    pid: p.pid,
+                    comm: p.comm,
+                    owner,
+                })
             })
-        })
-        .collect();
+            .collect()
+    };
+    let mut victims = find_victims();
     let t_scanned = t0.elapsed();
-    let pids: Vec<i32> = victims.iter().map(|v| v.pid).collect();
-    let killed = procs::terminate(&pids, grace);
-    report.processes = victims;
-
+    let mut first_error = None;
+    // A process that forks while the others are being ended (a shell
+    // running `cmd &`, a restart loop) leaves a child the first scan did
+    // not see: scan again until a round finds nothing, a few rounds at most.
+    for _ in 0..KILL_ROUNDS {
+        if victims.is_empty() {
+            break;
+        }
+        let pids: Vec<i32> = victims.iter().map(|v| v.pid).collect();
+        if let Err(e) = procs::terminate(&pids, grace) {
+            first_error.get_or_insert(e);
+        }
+        report.processes.append(&mut victims);
+        victims = find_victims()
+            .into_iter()
+            .filter(|v| !report.processes.iter().any(|r| r.pid == v.pid))
+            .collect();
+    }
+    if !victims.is_empty() {
+        first_error.get_or_insert(ExecError::Unkillable {
+            pids: victims.iter().map(|v| v.pid).collect(),
+        });
+    }
+    let pids = report.processes.len();
     let t_killed = t0.elapsed();
-    let mut first_error = killed.err();
     for ps in pathspaces {
         for dir in [conf_dir(ps), run_dir(ps)] {
             match std::fs::remove_dir_all(&dir) {
@@ -162,7 +188,7 @@ pub(crate) fn purge_within(
     }
     tracing::debug!(
         namespaces = namespaces.len(),
-        processes = pids.len(),
+        processes = pids,
         scan_ms = t_scanned.as_secs_f64() * 1e3,
         processes_ms = t_killed.as_secs_f64() * 1e3,
         dirs_ms = t_dirs.as_secs_f64() * 1e3,

@@ -270,6 +270,35 @@ fn frr_routers_reach_ospf_full() {
         assert!(Instant::now() < deadline, "r1 cannot reach r2's loopback");
     }
     eprintln!("r1 reaches r2's loopback after {:?}", start.elapsed());
+    // The same, asked the cheap ways: FRR's vty socket and a route dump.
+    let r1 = plan.node("r1").unwrap();
+    let planned = &r1.frr.as_ref().unwrap().pathspace;
+    let json = netloom_linux::vty_command(
+        planned,
+        "ospfd",
+        "show ip ospf neighbor json",
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert!(json.contains("Full"), "{json}");
+    let err = netloom_linux::vty_command(
+        planned,
+        "zebra",
+        "show no-such-thing",
+        Duration::from_secs(5),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("refused `show no-such-thing`"),
+        "{err}"
+    );
+    let routes = exec.routes(&[r1]).pop().unwrap().unwrap();
+    assert!(
+        routes
+            .iter()
+            .any(|r| r.dst == "10.93.255.2/32" && r.protocol == "ospf"),
+        "{routes:?}"
+    );
 
     let start = Instant::now();
     exec.destroy(&plan).unwrap();
@@ -444,8 +473,13 @@ fn cleanup_finds_what_a_dead_daemon_left() {
         report.processes.iter().any(|p| p.comm == "zebra"),
         "{report:?}"
     );
+    // The host's `sleep 1000 &` may not have left the forked shell yet
+    // (its comm is then still "sh"): look for it by owner, not by name.
     assert!(
-        report.processes.iter().any(|p| p.comm == "sleep"),
+        report
+            .processes
+            .iter()
+            .any(|p| p.owner.ends_with("-gone.h1")),
         "{report:?}"
     );
     assert_eq!(report.frr_dirs.len(), 2, "{report:?}");
@@ -457,11 +491,42 @@ fn cleanup_finds_what_a_dead_daemon_left() {
     let report = exec.cleanup(prefix.as_str(), &[]).unwrap();
     assert_eq!(report.namespaces.len(), 2, "{report:?}");
     assert!(
-        report.processes.iter().any(|p| p.comm == "sleep"),
+        report
+            .processes
+            .iter()
+            .any(|p| p.owner.ends_with("-kept.h1")),
         "{report:?}"
     );
     assert_no_leftovers(prefix.as_str());
     assert!(exec.cleanup(prefix.as_str(), &[]).unwrap().is_empty());
+}
+
+#[test]
+fn cleanup_ends_what_forks_while_it_runs() {
+    if !require_root() {
+        return;
+    }
+    let prefix = TestPrefix::new();
+    let exec = Executor::new();
+    // A loop that ignores SIGTERM and starts a child every 20 ms keeps
+    // making processes through the whole grace period of the first kill.
+    let a = plan(
+        &prefix,
+        &topology(
+            "forky",
+            vec![host(
+                "h1",
+                &["(trap '' TERM; while :; do sleep 1000 & sleep 0.02; done) &"],
+            )],
+            vec![],
+        ),
+    );
+    exec.apply(&a, &quiet).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    drop(a);
+    let report = exec.cleanup(prefix.as_str(), &[]).unwrap();
+    assert!(report.processes.len() > 10, "{report:?}");
+    assert_no_leftovers(prefix.as_str());
 }
 
 /// `n` switches in a line, each with one host.

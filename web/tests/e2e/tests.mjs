@@ -1,6 +1,7 @@
 // The browser tests. Each gets the browser context and a ctx to register
 // pages (screenshotted on failure) and cleanups (run even on failure), and
 // ctx.shot(page, step) for the screenshots it keeps.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bigLab } from "./biglab.mjs";
 import { api, base, cli, deployYaml, labName, loggedInPage, repo, until } from "./browser.mjs";
@@ -330,6 +331,88 @@ export const tests = [
       );
       const fresh = (await api("GET", "/api/v1/labs/ospf-triangle")).nodes.find((n) => n.name === "r2").daemons.find((d) => d.name === "ospfd");
       if (!fresh.alive || fresh.pid === ospfd.pid) throw new Error(`ospfd was not restarted: ${JSON.stringify(fresh)}`);
+    },
+  },
+
+  {
+    name: "lab-routing",
+    async run(context, ctx) {
+      // bgp-pair under a name of its own: two eBGP routers (sessions up in
+      // a few seconds) and a host behind each.
+      const name = labName("routing");
+      const yaml = readFileSync(join(repo, "examples/bgp-pair/lab.yml"), "utf8").replace(/^name: bgp-pair$/m, `name: ${name}`);
+      await deployYaml(yaml);
+      await destroyLater(ctx, name);
+      const page = await loggedInPage(context, ctx);
+      // Every routing request the page makes, and how many were under way at once.
+      const routingPath = `/api/v1/labs/${name}/routing`;
+      const isRouting = (r) => new URL(r.url()).pathname === routingPath;
+      let asked = 0;
+      let open = 0;
+      let overlap = 0;
+      page.on("request", (r) => {
+        if (!isRouting(r)) return;
+        asked++;
+        open++;
+        overlap = Math.max(overlap, open);
+      });
+      const done = (r) => isRouting(r) && open--;
+      page.on("requestfinished", done);
+      page.on("requestfailed", done);
+
+      await page.goto(`${base}/#/lab/${name}`);
+      await page.waitForFunction((n) => window.netloom.app.lab?.name === n, name);
+      const panel = page.locator("#panel");
+      await panel.locator(".panel-section h3", { hasText: "Routing" }).waitFor();
+      const status = panel.locator(".routing-status");
+      await status.waitFor({ timeout: 10000 });
+      await ctx.shot(page, "routing-first");
+
+      // Converged within a minute; on the way, routers not ready are named
+      // as the CLI names them.
+      const seen = new Set();
+      await until(
+        "the lab panel to say Converged",
+        async () => {
+          const text = (await status.innerText().catch(() => "")).trim();
+          seen.add(text.replace(/\d+\/\d+/, "R/T"));
+          for (const line of await panel.locator(".routing-waiting li").allInnerTexts())
+            if (!/^r[12]: ./.test(line)) throw new Error(`a router not ready is named as: ${line}`);
+          if (text === "Converged") return true;
+          throw new Error(`it says ${JSON.stringify(text)}`);
+        },
+        60000,
+        250,
+      );
+      console.log(`  routing states seen: ${[...seen].join(", ")}`);
+      if (await panel.locator(".routing-waiting li").count()) throw new Error("routers are named as not ready in a converged lab");
+      const report = await api("GET", routingPath);
+      if (!report.converged || report.routers_total !== 2) throw new Error(`the daemon reports ${JSON.stringify(report)}`);
+      if (!seen.has("Settling") && !seen.has("Converging: R/T routers ready"))
+        throw new Error(`Converged was shown without the fingerprint being followed first: ${[...seen]}`);
+      await ctx.shot(page, "routing-converged");
+
+      // A failed request shows an error line, and the next answer replaces it.
+      await page.route(`**${routingPath}`, (r) => r.fulfill({ status: 500, contentType: "application/json", body: '{"code":"internal","message":"routing unavailable"}' }));
+      await panel.locator(".routing-error", { hasText: "routing unavailable" }).waitFor({ timeout: 10000 });
+      await ctx.shot(page, "routing-error");
+      await page.unroute(`**${routingPath}`);
+      await panel.locator(".routing-status").waitFor({ timeout: 10000 });
+
+      // A node's panel asks nothing; back on the lab panel, it asks again.
+      const r1 = await nodePos(page, "r1");
+      await page.mouse.click(r1.x, r1.y);
+      await panel.locator(".panel-name", { hasText: "r1" }).waitFor();
+      await until("no routing request under way", () => open === 0, 10000, 50);
+      const before = asked;
+      await new Promise((r) => setTimeout(r, 5000));
+      if (asked !== before) throw new Error(`the page asked for the routing ${asked - before} times while showing a node`);
+      await page.keyboard.press("Escape");
+      await panel.locator(".panel-section h3", { hasText: "Routing" }).waitFor();
+      await until("a routing request after the lab panel is back", () => asked > before, 10000, 50);
+      await panel.locator(".routing-status", { hasText: "Converged" }).waitFor({ timeout: 15000 });
+      if (overlap > 1) throw new Error(`${overlap} routing requests were under way at once`);
+      console.log(`  ${asked} routing requests, never more than ${overlap} at once`);
     },
   },
 

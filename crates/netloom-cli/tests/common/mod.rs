@@ -31,6 +31,18 @@ pub fn example(rel: &str) -> PathBuf {
     repo_root().join("examples").join(rel)
 }
 
+/// A copy of example file `rel` in a new temporary directory, for tests
+/// whose commands write next to the topology file (`save`): the source
+/// tree stays as it is.
+#[allow(dead_code)]
+pub fn example_copy(rel: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = example(rel);
+    let file = dir.path().join(src.file_name().unwrap());
+    std::fs::copy(&src, &file).unwrap();
+    (dir, file)
+}
+
 impl Env {
     /// `None` when not root (a developer's machine); in CI that panics.
     pub fn new() -> Option<Env> {
@@ -143,6 +155,38 @@ impl Env {
     }
 }
 
+impl Env {
+    /// For a failed test: what this test's first routers' FRR and kernel
+    /// say (BGP sessions, addresses, routes).
+    fn dump_routers(&self) {
+        let Ok(dirs) = std::fs::read_dir(netloom_linux::FRR_RUN_DIR) else {
+            return;
+        };
+        let mut ps: Vec<String> = dirs
+            .flatten()
+            .map(|d| d.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(&format!("{}-", self.prefix())))
+            .collect();
+        ps.sort();
+        for p in ps.iter().take(6) {
+            let netns = netloom_linux::netns_of_pathspace(p);
+            let run = |prog: &str, args: &[&str]| {
+                std::process::Command::new(prog)
+                    .args(args)
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).trim_end().to_string())
+                    .unwrap_or_default()
+            };
+            eprintln!(
+                "--- {p} ---\n{}\n{}\n{}",
+                run("vtysh", &["-N", p, "-c", "show bgp summary"]),
+                run("ip", &["-n", &netns, "-br", "addr"]),
+                run("ip", &["-n", &netns, "route"]),
+            );
+        }
+    }
+}
+
 impl Drop for Env {
     fn drop(&mut self) {
         // A failed test shows what the daemon did: its events and the end
@@ -163,6 +207,7 @@ impl Drop for Env {
                     lines[lines.len().saturating_sub(60)..].join("\n")
                 );
             }
+            self.dump_routers();
         }
         // Destroy every lab through the daemon, stop it; the prefix guard
         // then removes anything left by its mark.
