@@ -104,6 +104,17 @@ fn containerlab_file_runs_unchanged() {
     let file = example("clab-frr/lab.clab.yml");
     env.ok(&["deploy", "-t", file.to_str().unwrap(), "--wait"]);
     assert!(env.ping("client1", "172.20.2.100"));
+    // No fabric netloom planned, yet `wait` knew what to expect: each
+    // router routes to the 2 networks of area 0 it is not on.
+    let json = env.ok(&["wait", "-t", file.to_str().unwrap(), "--format", "json"]);
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for router in r["routers"].as_array().unwrap() {
+        assert_eq!(
+            (&router["expected"], &router["missing"]),
+            (&serde_json::json!(2), &serde_json::json!(0)),
+            "{router}"
+        );
+    }
     let json = env.ok(&["inspect", "-t", file.to_str().unwrap(), "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let core = v[0]["nodes"]

@@ -168,7 +168,7 @@ fn schemas() -> Value {
             "node": {"type":"string"}, "ready": {"type":"boolean"},
             "bgp": {"oneOf":[r("Sessions"), {"type":"null"}]},
             "ospf": {"oneOf":[r("Sessions"), {"type":"null"}]},
-            "expected": {"type":"integer", "description": "Planned fabric prefixes it should reach"},
+            "expected": {"type":"integer", "description": "Prefixes it should reach: planned fabric prefixes, and the networks of the other OSPF routers of its areas"},
             "missing": {"type":"integer"}, "missing_first": array(json!({"type":"string"})),
             "routes": {"type":"integer"}, "ecmp_routes": {"type":"integer"},
             "error": {"type":["string","null"]} } },

@@ -6,11 +6,12 @@
 //! Full (or 2-Way, between two routers neither of which is the designated
 //! one), every OSPF interface of it that faces another OSPF router has a
 //! neighbour, no OSPF segment of it is still electing its DR and no SPF
-//! run is pending, and, when netloom planned the fabric, its kernel has a route to
-//! every other fabric router's loopback and host segments. The report also
-//! carries a fingerprint of every router's routes: a client that sees the
-//! same fingerprint for a while knows the tables have stopped changing
-//! (`netloom wait --settle`).
+//! run is pending, its kernel has a route to every network that another
+//! OSPF router of its areas has an OSPF interface on, and, when netloom
+//! planned the fabric, to every other fabric router's loopback and host
+//! segments. The report also carries a fingerprint of every router's
+//! routes: a client that sees the same fingerprint for a while knows the
+//! tables have stopped changing (`netloom wait --settle`).
 
 use crate::service::{Service, ServiceError};
 use netloom_model::NodeKind;
@@ -55,6 +56,10 @@ pub struct Sessions {
     /// router's LSAs (`lsaMinIntervalMsecs`; 5000 by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lsa_min_interval_ms: Option<u64>,
+    /// OSPF: the networks of the router's OSPF interfaces that are up, by
+    /// area (see [`ospf_networks`]).
+    #[serde(skip)]
+    pub networks: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// One router's routing.
@@ -67,8 +72,9 @@ pub struct RouterRouting {
     pub bgp: Option<Sessions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ospf: Option<Sessions>,
-    /// Prefixes netloom planned elsewhere in the fabric that this router
-    /// should have a route to (0: the lab has no planned fabric).
+    /// Prefixes this router should have a route to: those netloom planned
+    /// elsewhere in the fabric, and the networks other OSPF routers of its
+    /// areas have OSPF interfaces on (0: neither).
     pub expected: usize,
     /// How many of those the kernel has no route to.
     pub missing: usize,
@@ -118,6 +124,16 @@ impl LabRouting {
 }
 
 impl RouterRouting {
+    /// Counts the prefixes of `want` that `routes` (the router's kernel
+    /// routes) have no route to.
+    fn count_missing(&mut self, want: &BTreeSet<String>, routes: &[netloom_linux::KernelRoute]) {
+        let have: BTreeSet<&str> = routes.iter().map(|x| x.dst.as_str()).collect();
+        let missing: Vec<&String> = want.iter().filter(|p| !have.contains(p.as_str())).collect();
+        self.expected = want.len();
+        self.missing = missing.len();
+        self.missing_first = missing.into_iter().take(LIST_MISSING).cloned().collect();
+    }
+
     /// What keeps this router from being ready: `leaf3: BGP 1/2 up
     /// (10.0.0.4 Active); 3 of 9 prefixes missing (10.255.0.7/32, ...)`.
     pub fn why_not(&self) -> String {
@@ -254,6 +270,72 @@ pub(crate) fn ospf_sessions(
     s
 }
 
+/// The networks of a router's OSPF interfaces that are up, by area, from
+/// `show ip ospf interface json` (`0.0.0.0` -> `172.20.1.0/24`). Every
+/// router of an area has a route to each of them once OSPF has converged
+/// (intra-area routes cannot be filtered away), whatever the timers: a
+/// check that does not depend on guessing how long an LSA may be held
+/// back or retransmitted.
+pub(crate) fn ospf_networks(interfaces: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut by_area: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for i in interfaces["interfaces"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, i)| i)
+    {
+        if i["ospfEnabled"] == false || i["ifUp"] == false {
+            continue;
+        }
+        let (Some(addr), Some(len), Some(area)) = (
+            i["ipAddress"]
+                .as_str()
+                .and_then(|a| a.parse::<std::net::Ipv4Addr>().ok()),
+            i["ipAddressPrefixlen"].as_u64().filter(|l| *l <= 32),
+            i["area"].as_str(),
+        ) else {
+            continue;
+        };
+        if addr.is_loopback() || addr.is_link_local() || addr.is_unspecified() {
+            continue;
+        }
+        let mask = u32::MAX.checked_shl(32 - len as u32).unwrap_or(0);
+        let net = std::net::Ipv4Addr::from(u32::from(addr) & mask);
+        by_area
+            .entry(area.to_string())
+            .or_default()
+            .insert(format!("{net}/{len}"));
+    }
+    by_area
+}
+
+/// For each OSPF router (by its index in `ospf`), the networks of its
+/// areas that other routers' OSPF interfaces are on and it has none of
+/// its own on: what it should have a route to.
+fn ospf_expected(ospf: &[Option<&Sessions>]) -> Vec<BTreeSet<String>> {
+    let mut area_nets: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for s in ospf.iter().flatten() {
+        for (area, nets) in &s.networks {
+            area_nets
+                .entry(area)
+                .or_default()
+                .extend(nets.iter().map(String::as_str));
+        }
+    }
+    ospf.iter()
+        .map(|s| {
+            let Some(s) = s else { return BTreeSet::new() };
+            let own: BTreeSet<&String> = s.networks.values().flatten().collect();
+            s.networks
+                .keys()
+                .flat_map(|area| area_nets[area.as_str()].iter())
+                .filter(|n| !own.iter().any(|o| o.as_str() == **n))
+                .map(|n| n.to_string())
+                .collect()
+        })
+        .collect()
+}
+
 /// A router's interfaces that face another router running ospfd, on a
 /// link between the two or through a switch: where an OSPF neighbour is
 /// to be expected.
@@ -313,6 +395,7 @@ pub(crate) fn sessions(
             s.down.push(format!("SPF run due in {due} ms"));
         }
         s.lsa_min_interval_ms = v["lsaMinIntervalMsecs"].as_u64();
+        s.networks = ospf_networks(&i);
         ospf = Some(s);
     }
     Ok((bgp, ospf))
@@ -426,14 +509,8 @@ impl Service {
                         sorted.hash(&mut own);
                         r.routes = routes.len();
                         r.ecmp_routes = routes.iter().filter(|x| x.nexthops > 1).count();
-                        let have: BTreeSet<&str> = routes.iter().map(|x| x.dst.as_str()).collect();
                         if let Some(want) = expected.get(n.name.as_str()) {
-                            r.expected = want.len();
-                            let missing: Vec<&String> =
-                                want.iter().filter(|p| !have.contains(p.as_str())).collect();
-                            r.missing = missing.len();
-                            r.missing_first =
-                                missing.into_iter().take(LIST_MISSING).cloned().collect();
+                            r.count_missing(want, routes);
                         }
                     }
                     Err(e) => {
@@ -502,6 +579,22 @@ impl Service {
             }
         }
         drop(seen);
+        // OSPF: every router routes to every network of its areas.
+        let ospf: Vec<Option<&Sessions>> = report.iter().map(|r| r.ospf.as_ref()).collect();
+        let ospf_want = ospf_expected(&ospf);
+        for (i, extra) in ospf_want.into_iter().enumerate() {
+            let (Ok(routes), false) = (&tables[i], extra.is_empty()) else {
+                continue;
+            };
+            let mut want = expected
+                .get(routers[i].name.as_str())
+                .cloned()
+                .unwrap_or_default();
+            want.extend(extra);
+            let r = &mut report[i];
+            r.count_missing(&want, routes);
+            r.ready &= r.missing == 0;
+        }
         let ready = report.iter().filter(|r| r.ready).count();
         Ok(LabRouting {
             settle_s: settle_s(routers.iter().zip(&report).map(|(n, r)| {
@@ -602,6 +695,51 @@ mod tests {
         assert!(sessions_up(&(None, Some(s))));
         let s = ospf_sessions(&none, &i, &BTreeSet::new());
         assert!(sessions_up(&(None, Some(s))));
+    }
+
+    #[test]
+    fn every_ospf_router_should_route_to_every_network_of_its_areas() {
+        // edge1 and edge2 each behind core, as in the containerlab example,
+        // plus core's second area.
+        let iface = |addr: &str, len: u64, area: &str| {
+            json!({"ifUp": true, "ospfEnabled": true, "ipAddress": addr,
+                   "ipAddressPrefixlen": len, "area": area})
+        };
+        let edge1 = json!({"interfaces": {
+            "eth1": iface("172.20.100.1", 30, "0.0.0.0"),
+            "eth2": iface("172.20.1.1", 24, "0.0.0.0"),
+            "lo": iface("127.0.0.1", 8, "0.0.0.0"),
+            "eth3": {"ifUp": false, "ospfEnabled": true, "ipAddress": "10.9.9.1",
+                     "ipAddressPrefixlen": 24, "area": "0.0.0.0"},
+        }});
+        let core = json!({"interfaces": {
+            "eth1": iface("172.20.100.2", 30, "0.0.0.0"),
+            "eth2": iface("172.20.100.5", 30, "0.0.0.0"),
+            "eth3": iface("10.1.0.1", 31, "0.0.0.1"),
+        }});
+        let edge2 = json!({"interfaces": {
+            "eth1": iface("172.20.100.6", 30, "0.0.0.0"),
+            "eth2": iface("172.20.2.1", 24, "0.0.0.0"),
+        }});
+        let nets = ospf_networks(&edge1);
+        assert_eq!(
+            nets["0.0.0.0"],
+            ["172.20.1.0/24", "172.20.100.0/30"]
+                .map(String::from)
+                .into()
+        );
+        let s = |v: &serde_json::Value| Sessions {
+            networks: ospf_networks(v),
+            ..Sessions::default()
+        };
+        let (e1, c, e2) = (s(&edge1), s(&core), s(&edge2));
+        let want = ospf_expected(&[Some(&e1), Some(&c), None, Some(&e2)]);
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(want[0], set(&["172.20.100.4/30", "172.20.2.0/24"]));
+        // core: both LANs; its own links and the other area's are its own.
+        assert_eq!(want[1], set(&["172.20.1.0/24", "172.20.2.0/24"]));
+        assert!(want[2].is_empty());
+        assert_eq!(want[3], set(&["172.20.1.0/24", "172.20.100.0/30"]));
     }
 
     #[test]
