@@ -149,6 +149,8 @@ export interface Sessions {
   down?: string[];
   /** OSPF: the least time between two originations of one of the router's LSAs. */
   lsa_min_interval_ms?: number;
+  /** BGP, while a session came up lately: how long after a session comes up the router sends the peer its first updates. */
+  coalesce_ms?: number;
 }
 
 /** One router's routing. */

@@ -24,8 +24,9 @@ pub struct WaitFor {
     pub timeout: Option<f64>,
     /// Seconds every router's routes must stay unchanged, once all are
     /// ready, before the lab counts as converged [default: 2, or a second
-    /// more than the longest LSA hold-back of an OSPF router: 6 with FRR's
-    /// default timers].
+    /// more than the longest LSA hold-back of an OSPF router (6 with FRR's
+    /// default timers) or, while a BGP session is young, than its
+    /// router's coalesce time (1 s plus 50 ms per peer, at most 10 s)].
     #[arg(long = "settle", value_parser = seconds)]
     pub settle: Option<f64>,
 }

@@ -163,7 +163,8 @@ fn schemas() -> Value {
         "Sessions": { "type": "object", "properties": {
             "up": {"type":"integer"}, "total": {"type":"integer"},
             "down": array(json!({"type":"string", "description": "`10.0.0.1 Active`"})),
-            "lsa_min_interval_ms": {"type":["integer","null"], "description": "OSPF: the least time between two originations of one of the router's LSAs"} } },
+            "lsa_min_interval_ms": {"type":["integer","null"], "description": "OSPF: the least time between two originations of one of the router's LSAs"},
+            "coalesce_ms": {"type":["integer","null"], "description": "BGP, while a session came up lately: how long after a session comes up the router sends the peer its first updates"} } },
         "RouterRouting": { "type": "object", "properties": {
             "node": {"type":"string"}, "ready": {"type":"boolean"},
             "bgp": {"oneOf":[r("Sessions"), {"type":"null"}]},

@@ -56,6 +56,12 @@ pub struct Sessions {
     /// router's LSAs (`lsaMinIntervalMsecs`; 5000 by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lsa_min_interval_ms: Option<u64>,
+    /// BGP, while a session came up lately: how long after a session
+    /// comes up the router sends the peer its first updates (FRR's
+    /// update-group coalesce time: 1 s plus 50 ms per peer it knows, at
+    /// most 10 s, or its `coalesce-time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coalesce_ms: Option<u64>,
     /// OSPF: the networks of the router's OSPF interfaces that are up, by
     /// area (see [`ospf_networks`]).
     #[serde(skip)]
@@ -105,7 +111,8 @@ pub struct LabRouting {
     /// How long the fingerprint should stay the same before the routes
     /// count as settled: a second more than the longest minimum between
     /// two originations of an OSPF router's LSA (an LSA held back that
-    /// long changes routes after a quiet spell; 5 s by default, so 6 s),
+    /// long changes routes after a quiet spell; 5 s by default, so 6 s)
+    /// or than the BGP coalesce time of a router with a young session,
     /// and at least 2 s.
     pub settle_s: f64,
     pub routers: Vec<RouterRouting>,
@@ -186,13 +193,25 @@ pub(crate) fn vty_json(
 
 /// BGP sessions from `show bgp summary json` (every address family; a
 /// peer counts once, up only if Established in all of them).
-pub(crate) fn bgp_sessions(summary: &serde_json::Value) -> Sessions {
+///
+/// `coalesce_ms` is the router's `coalesce-time`, if its configuration
+/// sets one. While a session is younger than the update-group coalesce
+/// time plus a second, [`Sessions::coalesce_ms`] says how long that is:
+/// the peer gets its first updates only then. (FRR reports uptimes in
+/// whole seconds, and one that reads N s may be up to a second shorter.)
+pub(crate) fn bgp_sessions(summary: &serde_json::Value, coalesce_ms: Option<u64>) -> Sessions {
     let mut peers: BTreeMap<String, String> = BTreeMap::new();
+    let mut known = BTreeSet::new();
+    let mut youngest = u64::MAX;
     for (_, family) in summary.as_object().into_iter().flatten() {
         for (addr, peer) in family["peers"].as_object().into_iter().flatten() {
+            known.insert(addr.clone());
             let state = peer["state"].as_str().unwrap_or("unknown").to_string();
             if state.starts_with("Idle (Admin)") {
                 continue;
+            }
+            if state == "Established" {
+                youngest = youngest.min(peer["peerUptimeMsec"].as_u64().unwrap_or(0));
             }
             let slot = peers.entry(addr.clone()).or_insert_with(|| state.clone());
             if state != "Established" {
@@ -200,8 +219,10 @@ pub(crate) fn bgp_sessions(summary: &serde_json::Value) -> Sessions {
             }
         }
     }
+    let coalesce = coalesce_ms.unwrap_or_else(|| (1000 + 50 * known.len() as u64).min(10_000));
     let mut s = Sessions {
         total: peers.len(),
+        coalesce_ms: (youngest < coalesce + 2000).then_some(coalesce),
         ..Sessions::default()
     };
     for (addr, state) in peers {
@@ -364,6 +385,14 @@ pub(crate) fn ospf_facing(plan: &Plan, router: &str) -> BTreeSet<String> {
     facing
 }
 
+/// The `coalesce-time` a router's configuration sets, in ms.
+fn configured_coalesce_ms(config: &str) -> Option<u64> {
+    config
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("coalesce-time "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// The sessions of a router's routing daemons, from FRR: BGP then OSPF
 /// (`None` for a daemon it does not run), or why they could not be read.
 /// `ospf_facing`: the router's interfaces where an OSPF neighbour is to be
@@ -377,7 +406,7 @@ pub(crate) fn sessions(
     let mut ospf = None;
     if has("bgpd") {
         let v = vty_json(frr, "bgpd", "show bgp summary json")?;
-        let mut s = bgp_sessions(&v);
+        let mut s = bgp_sessions(&v, configured_coalesce_ms(&frr.config));
         // No peer listed although the configuration names some: bgpd has
         // not read its configuration yet.
         if s.total == 0 && frr.config.contains(" neighbor ") {
@@ -404,16 +433,25 @@ pub(crate) fn sessions(
 /// How long routes should stay unchanged before they count as settled,
 /// from each router (whether it runs ospfd, and its report): a second
 /// more than the longest LSA hold-back of any OSPF router (as each
-/// reported it; OSPF's default, 5 s, for one not asked yet), and never
-/// less than [`SETTLE_S`].
+/// reported it; OSPF's default, 5 s, for one not asked yet) and than the
+/// longest BGP coalesce time of a router with a session that came up
+/// lately, and never less than [`SETTLE_S`].
 fn settle_s<'a>(routers: impl Iterator<Item = (bool, &'a RouterRouting)>) -> f64 {
+    let plus_one = |ms: u64| ms as f64 / 1000.0 + 1.0;
     routers
-        .filter(|(runs_ospf, _)| *runs_ospf)
-        .map(|(_, r)| {
-            r.ospf
+        .map(|(runs_ospf, r)| {
+            let ospf = r.ospf.as_ref().and_then(|s| s.lsa_min_interval_ms);
+            let ospf = match (runs_ospf, ospf) {
+                (false, _) => 0.0,
+                (true, None) => OSPF_SETTLE_S,
+                (true, Some(ms)) => plus_one(ms),
+            };
+            let bgp = r
+                .bgp
                 .as_ref()
-                .and_then(|s| s.lsa_min_interval_ms)
-                .map_or(OSPF_SETTLE_S, |ms| ms as f64 / 1000.0 + 1.0)
+                .and_then(|s| s.coalesce_ms)
+                .map_or(0.0, plus_one);
+            ospf.max(bgp)
         })
         .fold(SETTLE_S, f64::max)
 }
@@ -632,7 +670,7 @@ mod tests {
                 "10.0.0.3": {"state": "Connect"},
             }},
         });
-        let s = bgp_sessions(&v);
+        let s = bgp_sessions(&v, None);
         assert_eq!((s.up, s.total), (1, 2));
         assert_eq!(s.down, vec!["10.0.0.3 Connect".to_string()]);
         assert!(!sessions_up(&(Some(s), None)));
@@ -793,6 +831,44 @@ topology:
         assert_eq!(settle_s([(true, &fast), (true, &unknown)].into_iter()), 6.0);
         let long = ospf(Some(8000));
         assert_eq!(settle_s([(true, &long)].into_iter()), 9.0);
+        // A BGP spine whose session to a new leaf came up lately sends it
+        // its table only after the coalesce time.
+        let spine = RouterRouting {
+            bgp: Some(Sessions {
+                coalesce_ms: Some(10_000),
+                ..Sessions::default()
+            }),
+            ..RouterRouting::default()
+        };
+        assert_eq!(settle_s([(false, &bgp), (false, &spine)].into_iter()), 11.0);
+    }
+
+    #[test]
+    fn bgp_sessions_that_came_up_lately_wait_out_the_coalesce_time() {
+        let peer = |up_ms: u64| json!({"state": "Established", "peerUptimeMsec": up_ms});
+        let summary = |peers: serde_json::Value| json!({"ipv4Unicast": {"peers": peers}});
+        // One peer: 1.05 s, and a session reported 2 s up may be 1.01 s.
+        let v = summary(json!({"10.0.0.1": peer(2000)}));
+        assert_eq!(bgp_sessions(&v, None).coalesce_ms, Some(1050));
+        let v = summary(json!({"10.0.0.1": peer(4000)}));
+        assert_eq!(bgp_sessions(&v, None).coalesce_ms, None);
+        // 296 peers (a spine), one shut down: 10 s at most.
+        let mut many = serde_json::Map::new();
+        for i in 0..296 {
+            many.insert(format!("10.0.{}.{}", i / 200, i % 200), peer(11_000));
+        }
+        many.insert("10.0.0.7".into(), json!({"state": "Idle (Admin)"}));
+        many.insert("10.0.9.9".into(), json!({"state": "Idle (Admin)"}));
+        let v = summary(serde_json::Value::Object(many));
+        let s = bgp_sessions(&v, None);
+        assert_eq!((s.up, s.total, s.coalesce_ms), (295, 295, Some(10_000)));
+        // A configured coalesce-time replaces FRR's estimate.
+        assert_eq!(bgp_sessions(&v, Some(0)).coalesce_ms, None);
+        assert_eq!(
+            configured_coalesce_ms("router bgp 65001\n coalesce-time 200\n"),
+            Some(200)
+        );
+        assert_eq!(configured_coalesce_ms("router bgp 65001\n"), None);
     }
 
     #[test]
