@@ -219,7 +219,11 @@ pub(crate) fn bgp_sessions(summary: &serde_json::Value, coalesce_ms: Option<u64>
             }
         }
     }
-    let coalesce = coalesce_ms.unwrap_or_else(|| (1000 + 50 * known.len() as u64).min(10_000));
+    // FRR's estimate, 1 s plus 50 ms per peer it knows, reads one peer
+    // more than the summary lists (`show bgp update-groups` here: 1100 ms
+    // with one peer, 1250 ms with four).
+    let coalesce =
+        coalesce_ms.unwrap_or_else(|| (1000 + 50 * (known.len() as u64 + 1)).min(10_000));
     let mut s = Sessions {
         total: peers.len(),
         coalesce_ms: (youngest < coalesce + 2000).then_some(coalesce),
@@ -847,9 +851,14 @@ topology:
     fn bgp_sessions_that_came_up_lately_wait_out_the_coalesce_time() {
         let peer = |up_ms: u64| json!({"state": "Established", "peerUptimeMsec": up_ms});
         let summary = |peers: serde_json::Value| json!({"ipv4Unicast": {"peers": peers}});
-        // One peer: 1.05 s, and a session reported 2 s up may be 1.01 s.
-        let v = summary(json!({"10.0.0.1": peer(2000)}));
-        assert_eq!(bgp_sessions(&v, None).coalesce_ms, Some(1050));
+        // One peer: 1.1 s, and a session reported 3 s up may be 2.01 s.
+        let v = summary(json!({"10.0.0.1": peer(3000)}));
+        assert_eq!(bgp_sessions(&v, None).coalesce_ms, Some(1100));
+        let v = summary(json!({"10.0.0.1": peer(4000)}));
+        assert_eq!(bgp_sessions(&v, None).coalesce_ms, None);
+        // Four peers (a spine of a 2 x 4 Clos): 1.25 s.
+        let four = json!({"a": peer(0), "b": peer(0), "c": peer(0), "d": peer(0)});
+        assert_eq!(bgp_sessions(&summary(four), None).coalesce_ms, Some(1250));
         let v = summary(json!({"10.0.0.1": peer(4000)}));
         assert_eq!(bgp_sessions(&v, None).coalesce_ms, None);
         // 296 peers (a spine), one shut down: 10 s at most.
