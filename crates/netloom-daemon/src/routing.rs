@@ -324,12 +324,13 @@ pub(crate) fn ospf_networks(interfaces: &serde_json::Value) -> BTreeMap<String, 
         if addr.is_loopback() || addr.is_link_local() || addr.is_unspecified() {
             continue;
         }
-        let mask = u32::MAX.checked_shl(32 - len as u32).unwrap_or(0);
-        let net = std::net::Ipv4Addr::from(u32::from(addr) & mask);
+        let Ok(prefix) = netloom_model::Prefix::new(addr.into(), len as u8) else {
+            continue;
+        };
         by_area
             .entry(area.to_string())
             .or_default()
-            .insert(format!("{net}/{len}"));
+            .insert(prefix.network().to_string());
     }
     by_area
 }
@@ -350,11 +351,11 @@ fn ospf_expected(ospf: &[Option<&Sessions>]) -> Vec<BTreeSet<String>> {
     ospf.iter()
         .map(|s| {
             let Some(s) = s else { return BTreeSet::new() };
-            let own: BTreeSet<&String> = s.networks.values().flatten().collect();
+            let own: BTreeSet<&str> = s.networks.values().flatten().map(String::as_str).collect();
             s.networks
                 .keys()
-                .flat_map(|area| area_nets[area.as_str()].iter())
-                .filter(|n| !own.iter().any(|o| o.as_str() == **n))
+                .flat_map(|area| &area_nets[area.as_str()])
+                .filter(|n| !own.contains(*n))
                 .map(|n| n.to_string())
                 .collect()
         })
@@ -368,7 +369,7 @@ pub(crate) fn ospf_facing(plan: &Plan, router: &str) -> BTreeSet<String> {
     let ospf = |name: &str| {
         plan.node(name)
             .and_then(|n| n.frr.as_ref())
-            .is_some_and(|f| f.daemons.iter().any(|d| d == "ospfd"))
+            .is_some_and(|f| f.runs("ospfd"))
     };
     let switch = |name: &str| plan.node(name).is_some_and(|n| n.kind == NodeKind::Switch);
     let ends = || plan.links.iter().flat_map(|l| [(&l.a, &l.b), (&l.b, &l.a)]);
@@ -405,10 +406,9 @@ pub(crate) fn sessions(
     frr: &FrrPlan,
     ospf_facing: &BTreeSet<String>,
 ) -> Result<SessionPair, String> {
-    let has = |d: &str| frr.daemons.iter().any(|x| x == d);
     let mut bgp = None;
     let mut ospf = None;
-    if has("bgpd") {
+    if frr.runs("bgpd") {
         let v = vty_json(frr, "bgpd", "show bgp summary json")?;
         let mut s = bgp_sessions(&v, configured_coalesce_ms(&frr.config));
         // No peer listed although the configuration names some: bgpd has
@@ -418,7 +418,7 @@ pub(crate) fn sessions(
         }
         bgp = Some(s);
     }
-    if has("ospfd") {
+    if frr.runs("ospfd") {
         let v = vty_json(frr, "ospfd", "show ip ospf neighbor json")?;
         let i = vty_json(frr, "ospfd", "show ip ospf interface json")?;
         let mut s = ospf_sessions(&v, &i, ospf_facing);
@@ -639,13 +639,12 @@ impl Service {
         }
         let ready = report.iter().filter(|r| r.ready).count();
         Ok(LabRouting {
-            settle_s: settle_s(routers.iter().zip(&report).map(|(n, r)| {
-                let ospf = n
-                    .frr
-                    .as_ref()
-                    .is_some_and(|f| f.daemons.iter().any(|d| d == "ospfd"));
-                (ospf, r)
-            })),
+            settle_s: settle_s(
+                routers
+                    .iter()
+                    .zip(&report)
+                    .map(|(n, r)| (n.frr.as_ref().is_some_and(|f| f.runs("ospfd")), r)),
+            ),
             lab: plan.lab.to_string(),
             converged: ready == report.len(),
             ready,

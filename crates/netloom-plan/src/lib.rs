@@ -177,6 +177,13 @@ pub struct FrrPlan {
     pub config: String,
 }
 
+impl FrrPlan {
+    /// Whether `daemon` (`ospfd`, `bgpd`) is among those started.
+    pub fn runs(&self, daemon: &str) -> bool {
+        self.daemons.iter().any(|d| d == daemon)
+    }
+}
+
 /// Everything decided about one node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodePlan {
